@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+import { CellaError, type CellaErrorOptions, type ErrorCategory } from './cella-error';
+
+/**
+ * The registry of core error codes. Plugins declare theirs with `defineErrorCodes` (scope `E_<KIND>_`).
+ * A test fails when two declarations share a code.
+ */
+const registry = new Map<string, { category: ErrorCategory; owner: string }>();
+
+export interface ErrorCode {
+  readonly code: string;
+  readonly category: ErrorCategory;
+  /** Make the error: `E.CONFIG_INVALID.create('Config is invalid', { details })`. */
+  create(message: string, options?: Omit<CellaErrorOptions, 'category'>): CellaError;
+}
+
+export function defineErrorCodes<K extends string>(owner: string, defs: Record<K, ErrorCategory>): Record<K, ErrorCode> {
+  const out = {} as Record<K, ErrorCode>;
+  for (const key of Object.keys(defs) as K[]) {
+    const code = `E_${key}`;
+    const category = defs[key];
+    const prev = registry.get(code);
+    if (prev && prev.owner !== owner) throw new Error(`duplicate error code ${code} (${prev.owner} and ${owner})`);
+    registry.set(code, { category, owner });
+    out[key] = { code, category, create: (message, options = {}) => new CellaError(code, message, { ...options, category }) };
+  }
+  return out;
+}
+
+export function registeredErrorCodes(): ReadonlyMap<string, { category: ErrorCategory; owner: string }> {
+  return registry;
+}
+
+export const E = defineErrorCodes('@cella/core', {
+  CONFIG_NOT_FOUND: 'NotFound',
+  CONFIG_PARSE: 'InvalidArgument',
+  CONFIG_INVALID: 'InvalidArgument',
+  PLUGIN_NOT_FOUND: 'NotFound',
+  PLUGIN_MANIFEST: 'InvalidArgument',
+  PLUGIN_API_VERSION: 'FailedPrecondition',
+  PLUGIN_LOAD: 'Internal',
+  PLUGIN_SKIPPED: 'Unavailable',
+  PLUGIN_ROLE: 'InvalidArgument',
+  BUNDLE_NOT_FOUND: 'NotFound',
+  BUNDLE_INVALID: 'InvalidArgument',
+  STATE_LOCKED: 'Unavailable',
+  STATE_CORRUPT: 'Internal',
+  SANDBOX_EXISTS: 'AlreadyExists',
+  SANDBOX_NOT_FOUND: 'NotFound',
+  SANDBOX_ID: 'InvalidArgument',
+  VM_DIED: 'Unavailable',
+  TEARDOWN: 'Internal',
+  TIMEOUT: 'Timeout',
+  NOT_SUPPORTED: 'NotSupported',
+  INTERNAL: 'Internal',
+});
