@@ -47,6 +47,7 @@ export const E = defineErrorCodes('@cella/core', {
   STATE_CORRUPT: 'Internal',
   SANDBOX_EXISTS: 'AlreadyExists',
   SANDBOX_NOT_FOUND: 'NotFound',
+  SANDBOX_BUSY: 'FailedPrecondition',
   SANDBOX_ID: 'InvalidArgument',
   VM_DIED: 'Unavailable',
   TEARDOWN: 'Internal',

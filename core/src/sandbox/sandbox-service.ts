@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: Apache-2.0
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { isCellaError } from '../errors/cella-error';
+import { E } from '../errors/codes';
+import type { Logger } from '../log/logger';
+import type { Bundle } from '../oci/bundle';
+import type { OciSpec } from '../oci/spec';
+import type { GuestAgent, GuestAgentFactory, GuestImage } from '../ports/guest-agent';
+import type { Hypervisor, HypervisorFactory, VmExit } from '../ports/hypervisor';
+import type { NetworkAttachment, NetworkDriver, NetworkDriverFactory } from '../ports/network-driver';
+import type { SandboxContext } from '../ports/sandbox-context';
+import type { StorageDriver, StorageDriverFactory } from '../ports/storage-driver';
+import { FileJournal } from '../state/file-journal';
+import type { UndoHandler } from '../state/journal';
+import { isAlive, processStartTime } from '../state/proc';
+import type { StateStore } from '../state/state-store';
+import type { SandboxState } from './sandbox-state';
+import { pumpIn, pumpOut } from './stdio-relay';
+
+/** The plugins a sandbox is made with, resolved from the DI container. */
+export interface SandboxDrivers {
+  hypervisor: HypervisorFactory;
+  agent: GuestAgentFactory;
+  image: GuestImage;
+  storage: StorageDriverFactory;
+  network?: NetworkDriverFactory;
+}
+
+export interface SandboxEnv {
+  store: StateStore;
+  logger: Logger;
+  undoHandlers: readonly UndoHandler[];
+  defaults: { vcpus: number; memoryMiB: number; bootTimeoutMs: number };
+}
+
+export interface RunIo { stdin?: Readable; stdout: Writable; stderr: Writable }
+
+/** The live parts of one sandbox while a command holds it. */
+interface Live {
+  ctx: SandboxContext;
+  journal: FileJournal;
+  hypervisor?: Hypervisor;
+  agent?: GuestAgent;
+  storage?: StorageDriver;
+  network?: NetworkDriver;
+  vmDied: Promise<never>;
+  onVmDied(exit: VmExit): void;
+}
+
+/** Runs the data flow of ARCHITECTURE.md: bundle → state → storage → network → VM → agent → container → teardown. */
+export class SandboxService {
+  constructor(private readonly drivers: SandboxDrivers, private readonly env: SandboxEnv) {}
+
+  /**
+   * `cella run`: create the sandbox, run the bundle's process with stdio relayed, tear everything down.
+   * Resolves with the container's exit status. `signals` lets the caller forward signals while it runs.
+   */
+  async run(id: string, bundle: Bundle, io: RunIo, signals?: { onSignal(cb: (sig: number) => void): void }): Promise<number> {
+    await this.collectStale();
+    const live = await this.open(id, bundle);
+    let failure: unknown;
+    try {
+      await this.boot(live, bundle);
+      const agent = live.agent!;
+      await agent.startContainer(id);
+      await this.setStatus(live, 'running');
+      signals?.onSignal((sig) => { agent.signal(id, '', sig).catch(() => undefined); });
+      const outDone = Promise.all([pumpOut(agent, 'stdout', id, '', io.stdout), pumpOut(agent, 'stderr', id, '', io.stderr)]);
+      if (io.stdin) pumpIn(agent, id, '', io.stdin).catch(() => undefined);
+      const status = await Promise.race([agent.wait(id, ''), live.vmDied]);
+      await Promise.race([outDone, live.vmDied]);
+      io.stdin?.pause();
+      return status;
+    } catch (err) {
+      failure = await explain(live, err);
+      throw failure;
+    } finally {
+      if (io.stdin) { io.stdin.removeAllListeners('data'); io.stdin.pause(); }
+      await this.teardown(live, failure !== undefined);
+    }
+  }
+
+  /** Remove a sandbox from its journal alone (after a crash, or `delete --force`). */
+  async forceDelete(id: string): Promise<void> {
+    const p = this.env.store.paths(id);
+    if (!(await this.env.store.exists(id))) throw E.SANDBOX_NOT_FOUND.create('The container does not exist', { details: { id } });
+    const lock = await this.env.store.lock(id);
+    try {
+      const journal = await FileJournal.open(p.stateDir);
+      const failures = await journal.unwind(this.env.undoHandlers, this.env.logger.child({ sandbox: id }));
+      if (failures.length > 0) {
+        throw E.TEARDOWN.create('Some resources of the sandbox could not be removed', { cause: failures[0], details: { id, failures: failures.map((f) => f.message) } });
+      }
+    } finally {
+      await lock.release();
+    }
+    await this.env.store.remove(id);
+  }
+
+  /** Sandboxes of foreground commands whose owner died are torn down from their journals. */
+  async collectStale(): Promise<string[]> {
+    const removed: string[] = [];
+    for (const id of await this.env.store.list()) {
+      const st = await this.env.store.read<SandboxState>(id).catch(() => undefined);
+      if (!st || isAlive(st.owner.pid, st.owner.startTime)) continue;
+      this.env.logger.info('removing a sandbox whose command died', { sandbox: id, owner: st.owner.pid });
+      await this.forceDelete(id).then(() => removed.push(id), (err) => this.env.logger.warn('stale sandbox not removed', { sandbox: id, err }));
+    }
+    return removed;
+  }
+
+  private async open(id: string, bundle: Bundle): Promise<Live> {
+    const paths = await this.env.store.create(id);
+    const journal = await FileJournal.open(paths.stateDir);
+    if (!paths.runDir.startsWith(paths.stateDir)) await journal.record('path', 'core', 'run folder', { path: paths.runDir });
+    await fs.mkdir(paths.runDir, { recursive: true, mode: 0o700 });
+    const { defaults } = this.env;
+    const ctx: SandboxContext = {
+      id, stateDir: paths.stateDir, runDir: paths.runDir, journal,
+      logger: this.env.logger.child({ sandbox: id }), vcpus: defaults.vcpus, memoryMiB: defaults.memoryMiB,
+    };
+    const state: SandboxState = {
+      version: 1, id, bundle: bundle.dir, rootfs: bundle.rootfs, status: 'creating', createdAt: new Date().toISOString(),
+      owner: { pid: process.pid, startTime: processStartTime(process.pid) }, annotations: bundle.spec.annotations,
+    };
+    await this.env.store.write(id, state);
+    let onVmDied: (exit: VmExit) => void = () => undefined;
+    const vmDied = new Promise<never>((_, reject) => {
+      onVmDied = (exit) => reject(E.VM_DIED.create('The VM died unexpectedly', {
+        details: { id, code: exit.code, signal: exit.signal, console: join(paths.runDir, 'console.log') },
+      }));
+    });
+    vmDied.catch(() => undefined);
+    return { ctx, journal, vmDied, onVmDied };
+  }
+
+  private async boot(live: Live, bundle: Bundle): Promise<void> {
+    const { ctx } = live;
+    const id = ctx.id;
+    live.storage = this.drivers.storage(ctx);
+    const storage = await live.storage.prepare({
+      containerId: id, rootfsPath: bundle.rootfs, readonly: bundle.spec.root?.readonly === true, mounts: bundle.spec.mounts ?? [],
+    });
+    let net: NetworkAttachment = { devices: [], interfaces: [], routes: [], neighbors: [] };
+    const netns = bundle.spec.linux?.namespaces?.find((n) => n.type === 'network')?.path;
+    if (netns && this.drivers.network) {
+      live.network = this.drivers.network(ctx);
+      net = await live.network.attach(netns);
+    }
+    const boot = await this.drivers.image.boot(ctx);
+    live.hypervisor = this.drivers.hypervisor(ctx);
+    live.hypervisor.onDidExit((exit) => { if (!exit.expected) live.onVmDied(exit); });
+    const vm = await live.hypervisor.start({
+      sandboxId: id, vcpus: ctx.vcpus, memoryMiB: ctx.memoryMiB, kernel: boot.kernel, initrd: boot.initrd, image: boot.image,
+      kernelParams: boot.kernelParams, devices: [...storage.devices, ...net.devices], agentChannel: boot.agentChannel,
+      runDir: ctx.runDir, consoleLog: join(ctx.runDir, 'console.log'),
+    });
+    await this.patchState(id, { vm: { pid: vm.pid, accel: vm.accel } });
+    live.agent = this.drivers.agent(ctx);
+    const abort = new AbortController();
+    live.vmDied.catch(() => abort.abort());
+    const info = await Promise.race([
+      live.agent.connect(boot.agentChannel, { timeoutMs: this.env.defaults.bootTimeoutMs, signal: abort.signal }),
+      live.vmDied,
+    ]);
+    ctx.logger.info('guest agent ready', { agent: info.agentVersion, kernel: info.kernelRelease, accel: vm.accel });
+    await live.agent.createSandbox({
+      sandboxId: id, hostname: bundle.spec.hostname ?? id, interfaces: net.interfaces, routes: net.routes,
+      neighbors: net.neighbors, storages: [],
+    });
+    const spec: OciSpec = structuredClone(bundle.spec);
+    spec.root = { ...spec.root!, path: storage.guestRootPath };
+    spec.mounts = storage.guestMounts;
+    await Promise.race([live.agent.createContainer({ containerId: id, spec, storages: storage.storages }), live.vmDied]);
+    await this.setStatus(live, 'created');
+  }
+
+  private async setStatus(live: Live, status: SandboxState['status']): Promise<void> {
+    await this.patchState(live.ctx.id, { status });
+  }
+
+  private async patchState(id: string, patch: Partial<SandboxState>): Promise<void> {
+    const cur = await this.env.store.read<SandboxState>(id);
+    await this.env.store.write(id, { ...cur, ...patch });
+  }
+
+  /** Undo everything, newest first; the journal catches what the live objects did not undo. */
+  private async teardown(live: Live, failed: boolean): Promise<void> {
+    const { ctx } = live;
+    const quiet = async (what: string, f: () => Promise<unknown> | undefined): Promise<void> => {
+      try { await f(); } catch (err) { if (!failed) ctx.logger.warn(`${what} failed during teardown`, { err }); }
+    };
+    const agentOk = live.agent !== undefined;
+    if (agentOk) {
+      await quiet('removeContainer', () => withTimeout(live.agent!.removeContainer(ctx.id), 5000));
+      await quiet('destroySandbox', () => withTimeout(live.agent!.destroySandbox(), 3000));
+      live.agent!.close();
+    }
+    await quiet('hypervisor stop', () => live.hypervisor?.stop({ force: !agentOk || failed }));
+    await quiet('network detach', () => live.network?.detach());
+    await quiet('storage cleanup', () => live.storage?.cleanup());
+    const failures = await live.journal.unwind(this.env.undoHandlers, ctx.logger);
+    if (failures.length > 0) {
+      ctx.logger.error('teardown left resources behind; `cella delete --force` retries', { err: failures[0] });
+      return;
+    }
+    await this.env.store.remove(ctx.id);
+  }
+}
+
+/** A lost agent connection is usually the VM dying: report the VM's death, which says more. */
+async function explain(live: Live, err: unknown): Promise<unknown> {
+  if (isCellaError(err, E.VM_DIED.code) || live.hypervisor === undefined) return err;
+  let t: NodeJS.Timeout | undefined;
+  const died = await Promise.race([
+    live.vmDied.then(() => undefined, (e: unknown) => e),
+    new Promise<undefined>((r) => { t = setTimeout(() => r(undefined), 1000); }),
+  ]);
+  clearTimeout(t);
+  return died ?? err;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let t: NodeJS.Timeout;
+  return Promise.race([p, new Promise<undefined>((r) => { t = setTimeout(() => r(undefined), ms); })]).finally(() => clearTimeout(t));
+}
+
+export function isVmDied(err: unknown): boolean {
+  return isCellaError(err, E.VM_DIED.code);
+}
