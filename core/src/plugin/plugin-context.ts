@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import { Lifecycle, type DependencyContainer } from 'tsyringe';
+import { Lifecycle, type DependencyContainer } from '../di';
 import type { Token } from '../di';
 import type { Logger } from '../log/logger';
 import type { PluginContext, PluginPaths, Scope } from './manifest';

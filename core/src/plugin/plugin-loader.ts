@@ -142,9 +142,10 @@ export class PluginLoader {
       await def.register(ctx);
       record.status = 'loaded';
     } catch (err) {
-      if (err instanceof PluginSkipped) {
+      // By name, not instanceof: a vendor plugin may carry its own copy of core.
+      if (err instanceof Error && err.name === PluginSkipped.name) {
         record.status = 'skipped';
-        record.reason = err.reason;
+        record.reason = (err as PluginSkipped).reason ?? err.message;
         return;
       }
       record.status = 'failed';
