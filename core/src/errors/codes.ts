@@ -3,7 +3,7 @@ import { CellaError, type CellaErrorOptions, type ErrorCategory } from './cella-
 
 /**
  * The registry of core error codes. Plugins declare theirs with `defineErrorCodes` (scope `E_<KIND>_`).
- * A test fails when two declarations share a code.
+ * Two declarations of one code must agree on its category (a test checks the core registry for duplicates).
  */
 const registry = new Map<string, { category: ErrorCategory; owner: string }>();
 
@@ -20,7 +20,10 @@ export function defineErrorCodes<K extends string>(owner: string, defs: Record<K
     const code = `E_${key}`;
     const category = defs[key];
     const prev = registry.get(code);
-    if (prev && prev.owner !== owner) throw new Error(`duplicate error code ${code} (${prev.owner} and ${owner})`);
+    // Two backends of one kind may share a code (E_HYPERVISOR_START): fine while the meaning (category) agrees.
+    if (prev && prev.owner !== owner && prev.category !== category) {
+      throw new Error(`error code ${code} is declared by ${prev.owner} as ${prev.category} and by ${owner} as ${category}`);
+    }
     registry.set(code, { category, owner });
     out[key] = { code, category, create: (message, options = {}) => new CellaError(code, message, { ...options, category }) };
   }

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+/** The options of `[plugins."hypervisor.qemu"]`, as `schema/config.schema.json` declares them. */
+export interface QemuConfig {
+  /** QEMU binary: an absolute path, or a name looked up in PATH. */
+  path: string;
+  machine: QemuMachine;
+  accel: 'auto' | 'kvm' | 'tcg';
+  /** `-cpu` value; unset means `host` under KVM and `max` under TCG. */
+  cpu_model?: string;
+  kvm_probe_timeout_ms: number;
+  extra_args: string[];
+  kernel_params: string[];
+  stop_timeout_ms: number;
+}
+
+export type QemuMachine = 'q35' | 'microvm';
+
+/** The schema's defaults, for callers that build a config by hand (tests, tools). */
+export const QEMU_CONFIG_DEFAULTS: Readonly<QemuConfig> = Object.freeze({
+  path: 'qemu-system-x86_64',
+  machine: 'q35',
+  accel: 'auto',
+  kvm_probe_timeout_ms: 8000,
+  extra_args: [],
+  kernel_params: [],
+  stop_timeout_ms: 5000,
+});
+
+/** Fill what the loader would fill from the schema's defaults. */
+export function resolveQemuConfig(config: Partial<QemuConfig> = {}): QemuConfig {
+  const out: QemuConfig = { ...QEMU_CONFIG_DEFAULTS, extra_args: [], kernel_params: [] };
+  for (const [key, value] of Object.entries(config)) {
+    if (value !== undefined) (out as unknown as Record<string, unknown>)[key] = value;
+  }
+  return out;
+}

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: Apache-2.0
+import { promises as fs } from 'node:fs';
+import type { Logger, VmDevice } from '@cella/core';
+import { blockdevFor, diskDeviceProps, HOTPLUG_PORTS, SCSI_CONTROLLER_ID, virtioModel } from './qemu-command-line';
+import type { QemuMachine } from './qemu-config';
+import { QemuErrors } from './qemu-errors';
+import { blockNodeName } from './qemu-option';
+import { checkVmDevice, specProblem } from './qemu-spec-check';
+import type { QmpClient } from './qmp-client';
+
+type Disk = Extract<VmDevice, { kind: 'block' }>;
+
+/** How long the guest may take to release an unplugged device (slow under TCG). */
+const UNPLUG_TIMEOUT_MS = 30_000;
+
+/**
+ * Block hot-plug on a running q35 VM: `blockdev-add` + `device_add` on a free PCIe root port, and back
+ * with `device_del` (waiting for the guest to release it: DEVICE_DELETED) + `blockdev-del`.
+ */
+export class QemuDisks {
+  /** Every device id in the VM, cold- or hot-plugged; disks with the port they hold. */
+  private readonly devices = new Map<string, { disk?: Disk; port?: string }>();
+  private readonly freePorts = [...HOTPLUG_PORTS];
+  private scsiController: boolean;
+
+  constructor(private readonly qmp: QmpClient, private readonly machine: QemuMachine, coldPlugged: readonly VmDevice[], private readonly logger: Logger) {
+    for (const d of coldPlugged) this.devices.set(d.id, d.kind === 'block' ? { disk: d } : {});
+    this.scsiController = coldPlugged.some((d) => d.kind === 'block' && d.driver === 'virtio-scsi');
+  }
+
+  async add(device: VmDevice): Promise<void> {
+    if (this.machine !== 'q35') {
+      throw QemuErrors.HYPERVISOR_HOTPLUG.create('This machine type cannot hot-plug devices.', { details: { machine: this.machine }, hint: 'Use machine = "q35".' });
+    }
+    if (device.kind !== 'block') {
+      throw QemuErrors.HYPERVISOR_HOTPLUG.create('Only block devices can be hot-plugged.', { details: { kind: device.kind, id: device.id } });
+    }
+    checkVmDevice(device, 'device', this.machine);
+    if (this.devices.has(device.id)) {
+      specProblem('device.id', 'is used by another device', device.id);
+    }
+    if (device.driver === 'virtio-scsi' && !this.scsiController) {
+      const port = this.takePort();
+      try {
+        await this.qmp.execute('device_add', { driver: virtioModel(this.machine, 'scsi'), id: SCSI_CONTROLLER_ID, bus: port });
+      } catch (err) {
+        this.freePorts.unshift(port);
+        throw err;
+      }
+      this.scsiController = true;
+    }
+    const port = device.driver === 'virtio-blk' ? this.takePort() : undefined;
+    const hostDevice = (await fs.stat(device.path).catch(() => undefined))?.isBlockDevice() ?? false;
+    try {
+      await this.qmp.execute('blockdev-add', blockdevFor(device, hostDevice));
+      try {
+        await this.qmp.execute('device_add', diskDeviceProps(this.machine, device, port));
+      } catch (err) {
+        await this.qmp.execute('blockdev-del', { 'node-name': blockNodeName(device.id) }).catch(() => undefined);
+        throw err;
+      }
+    } catch (err) {
+      if (port) this.freePorts.unshift(port);
+      throw err;
+    }
+    this.devices.set(device.id, { disk: device, port });
+    this.logger.info('Disk hot-plugged', { id: device.id, driver: device.driver, readOnly: device.readOnly });
+  }
+
+  async remove(deviceId: string): Promise<void> {
+    const entry = this.devices.get(deviceId);
+    if (!entry?.disk) {
+      throw QemuErrors.HYPERVISOR_DEVICE_NOT_FOUND.create('No disk with this id is attached to the VM.', { details: { id: deviceId } });
+    }
+    // Arm the wait before the command: the event may come before device_del's reply.
+    const deleted = this.qmp.waitForEvent('DEVICE_DELETED', (data) => data.device === deviceId, UNPLUG_TIMEOUT_MS);
+    deleted.catch(() => undefined);
+    await this.qmp.execute('device_del', { id: deviceId });
+    try {
+      await deleted;
+    } catch (err) {
+      throw QemuErrors.HYPERVISOR_TIMEOUT.create('The guest did not release the disk.', {
+        cause: err,
+        details: { id: deviceId, timeoutMs: UNPLUG_TIMEOUT_MS },
+        hint: 'The guest kernel must handle PCIe/ACPI hot-unplug; the disk stays attached.',
+      });
+    }
+    await this.qmp.execute('blockdev-del', { 'node-name': blockNodeName(deviceId) });
+    this.devices.delete(deviceId);
+    if (entry.port) this.freePorts.push(entry.port);
+    this.logger.info('Disk unplugged', { id: deviceId });
+  }
+
+  private takePort(): string {
+    const port = this.freePorts.shift();
+    if (!port) {
+      throw QemuErrors.HYPERVISOR_HOTPLUG.create('Every hot-plug port of the VM is in use.', { details: { ports: HOTPLUG_PORTS.length } });
+    }
+    return port;
+  }
+}
