@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: Apache-2.0
+import { Flags } from '@oclif/core';
+import { GuestImage, HostCheck, type HostCheckResult } from '@cella/core';
+import { contributions, resolve } from '@cella/core/di';
+import { BaseCommand } from '../base-command';
+import { json, out, table } from '../render/output';
+
+export default class Check extends BaseCommand<typeof Check> {
+  static override description = 'Check what this host can do: QEMU, KVM or TCG, vsock, vhost-net, tun, guest image';
+  static override flags = { json: Flags.boolean({ description: 'Print JSON' }) };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Check);
+    this.jsonOutput = flags.json;
+    const rt = await this.runtime(this.globals(flags), 'error');
+    const results: HostCheckResult[] = [];
+    for (const check of contributions(rt.container, HostCheck)) results.push(...(await check.run()));
+    results.push(await imageCheck(resolve(rt.container, GuestImage)));
+    if (flags.json) json({ checks: results });
+    else out(table(results.map((r) => [r.status.toUpperCase(), r.name, r.detail])));
+    if (results.some((r) => r.status === 'fail')) process.exitCode = 1;
+  }
+}
+
+async function imageCheck(image: GuestImage): Promise<HostCheckResult> {
+  const cur = (await image.list()).find((i) => i.current);
+  if (!cur) return { name: 'guest image', status: 'fail', detail: 'none built: run `cella image build`' };
+  return { name: 'guest image', status: 'pass', detail: `${cur.key.slice(0, 12)} (kernel ${cur.kernelRelease}) in ${cur.dir}` };
+}

@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: Apache-2.0
+export { loadRuntime, loadValidatedConfig } from './runtime';
+export { makeSandboxService } from './sandbox';

@@ -1,0 +1,8 @@
+// SPDX-License-Identifier: Apache-2.0
+import plugin from './plugin';
+
+export { AGENT_BUNDLE } from './plugin';
+export type { AgentConfig } from './agent-config';
+export { CellaGuestAgent } from './cella-guest-agent';
+export * from './image';
+export default plugin;

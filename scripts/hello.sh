@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The main job: set up (idempotent), then boot a VM and run the hello container in it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+printf '\n== running examples/hello in a VM\n' >&2
+exec node cli/bin/run.js run --bundle examples/hello "hello-$$"

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `npm run bench`: figures measured in one run on this machine (medians of several runs each).
+ * - run: `cella run` of the hello bundle, wall time, against a floor: the same kernel, initramfs and root image
+ *   booted by the same hypervisor plugin with `cella.poweroff=1` (the guest's init powers off at once).
+ * - CLI: `cella --version` and `cella config show` against `node -e 0`.
+ * Targets (for later issues): run <= 1.3x floor; CLI commands <= 2x `node -e 0`.
+ */
+import { spawnSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { FileJournal, GuestImage, HypervisorFactory, nullLogger, type SandboxContext } from '@cella/core';
+import { loadRuntime } from '@cella/cli';
+import { resolve } from '@cella/core/di';
+import { CELLA, HELLO, tempDir } from '../helpers/cella';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const CLI_RUNS = Number(process.env.BENCH_CLI_RUNS ?? 11);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function timeCommand(cmd: string, args: string[]): number {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${String(r.stderr).slice(0, 2000)}`);
+  return ms;
+}
+
+async function floorOnce(root: string, i: number): Promise<number> {
+  const rt = await loadRuntime({ root }, nullLogger);
+  const stateDir = join(root, `floor${i}`);
+  const runDir = join(stateDir, 'run');
+  await fs.mkdir(runDir, { recursive: true });
+  const journal = await FileJournal.open(stateDir);
+  const ctx: SandboxContext = { id: `floor${i}`, stateDir, runDir, journal, logger: nullLogger, vcpus: rt.config.sandbox.default_vcpus, memoryMiB: rt.config.sandbox.default_memory_mib };
+  const boot = await resolve(rt.container, GuestImage).boot(ctx);
+  const hv = resolve(rt.container, HypervisorFactory)(ctx);
+  const t = process.hrtime.bigint();
+  const exited = new Promise<void>((resolve) => hv.onDidExit(() => resolve()));
+  await hv.start({
+    sandboxId: ctx.id, vcpus: ctx.vcpus, memoryMiB: ctx.memoryMiB, kernel: boot.kernel, initrd: boot.initrd, image: boot.image,
+    kernelParams: [...boot.kernelParams, 'cella.poweroff=1'], devices: [], agentChannel: boot.agentChannel, runDir, consoleLog: join(runDir, 'console.log'),
+  });
+  await exited;
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  await hv.stop({ force: true });
+  await fs.rm(stateDir, { recursive: true, force: true });
+  return ms;
+}
+
+async function main(): Promise<void> {
+  const root = tempDir('bench');
+  try {
+    // Warm-up: the KVM probe verdict and the page cache.
+    timeCommand(process.execPath, [CELLA, 'run', '--root', root, '--bundle', HELLO, 'warmup']);
+    const run: number[] = [];
+    const floor: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      run.push(timeCommand(process.execPath, [CELLA, 'run', '--root', root, '--bundle', HELLO, `bench${i}`]));
+      floor.push(await floorOnce(root, i));
+    }
+    const nodeE: number[] = [];
+    const version: number[] = [];
+    const show: number[] = [];
+    for (let i = 0; i < CLI_RUNS; i++) {
+      nodeE.push(timeCommand(process.execPath, ['-e', '0']));
+      version.push(timeCommand(process.execPath, [CELLA, '--version']));
+      show.push(timeCommand(process.execPath, [CELLA, 'config', 'show']));
+    }
+    const r = median(run);
+    const f = median(floor);
+    const n = median(nodeE);
+    const rows: Array<[string, string]> = [
+      ['cella run hello (median ms)', r.toFixed(0)],
+      ['floor: VM boot + poweroff (median ms)', f.toFixed(0)],
+      ['run / floor (target <= 1.3)', (r / f).toFixed(2)],
+      ['node -e 0 (median ms)', n.toFixed(0)],
+      ['cella --version (median ms)', median(version).toFixed(0)],
+      ['cella --version / node -e 0 (target <= 2)', (median(version) / n).toFixed(2)],
+      ['cella config show (median ms)', median(show).toFixed(0)],
+      ['cella config show / node -e 0 (target <= 2)', (median(show) / n).toFixed(2)],
+    ];
+    const w = Math.max(...rows.map(([k]) => k.length));
+    process.stdout.write(`bench: ${RUNS} VM runs, ${CLI_RUNS} CLI runs\n`);
+    for (const [k, v] of rows) process.stdout.write(`${k.padEnd(w)}  ${v}\n`);
+  } finally {
+    await fs.rm(root, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

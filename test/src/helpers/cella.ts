@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+import { spawn } from 'node:child_process';
+import { mkdtempSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const REPO = join(__dirname, '..', '..', '..');
+export const CELLA = join(REPO, 'cli', 'bin', 'run.js');
+export const HELLO = join(REPO, 'examples', 'hello');
+
+export interface CellaResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+/** Run the real `cella` CLI as a user would, optionally feeding stdin. */
+export function cella(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; onSpawn?: (pid: number) => void } = {}): Promise<CellaResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CELLA, ...args], { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const t = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`cella ${args.join(' ')} timed out\n${stderr}`)); }, opts.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => { clearTimeout(t); resolve({ code, signal, stdout, stderr }); });
+    if (child.pid && opts.onSpawn) opts.onSpawn(child.pid);
+    if (opts.input !== undefined) child.stdin.end(opts.input);
+    else child.stdin.end();
+  });
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `cella-${prefix}-`));
+}
+
+/** A bundle using the hello rootfs with the given process args. */
+export async function makeBundle(args: string[], patch: (spec: Record<string, unknown>) => void = () => undefined): Promise<string> {
+  const dir = tempDir('bundle');
+  const spec = JSON.parse(readFileSync(join(HELLO, 'config.json'), 'utf8'));
+  spec.process.args = args;
+  spec.root.path = join(HELLO, 'rootfs');
+  patch(spec);
+  await fs.writeFile(join(dir, 'config.json'), JSON.stringify(spec));
+  return dir;
+}
+
+/** Processes whose command line mentions `needle` (e.g. a test's state root). */
+export function processesMentioning(needle: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      if (cmd.includes(needle)) found.push(`${pid} ${cmd.slice(0, 200)}`);
+    } catch { /* gone */ }
+  }
+  return found;
+}
+
+/** Everything under a folder, recursively (for "nothing left behind"). */
+export function listTree(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    let names: string[];
+    try { names = readdirSync(d); } catch { return; }
+    for (const n of names) { out.push(join(d, n)); walk(join(d, n)); }
+  };
+  walk(dir);
+  return out;
+}
