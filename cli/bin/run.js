@@ -1,5 +1,14 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: Apache-2.0
-// Compile cache: later starts skip V8's parse/compile of the CLI and its dependencies (Node >= 22.1; no-op before).
-try { require('node:module').enableCompileCache?.(); } catch { /* older Node */ }
-require('@oclif/core').execute({ dir: __dirname }).catch(require('@oclif/core/handle'));
+'use strict';
+const argv = process.argv.slice(2);
+// Fast path: `cella --version` needs nothing but package.json (same text as oclif prints).
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === 'version')) {
+  const pkg = require('../package.json');
+  process.stdout.write(`${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`);
+} else {
+  // Compile cache: later starts skip V8's parse/compile (Node >= 22.1; a no-op before).
+  try { require('node:module').enableCompileCache?.(); } catch { /* older Node */ }
+  const oclif = require('@oclif/core');
+  oclif.execute({ dir: __dirname }).catch(oclif.handle);
+}

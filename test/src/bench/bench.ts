@@ -45,7 +45,10 @@ async function floorOnce(root: string, i: number): Promise<number> {
     sandboxId: ctx.id, vcpus: ctx.vcpus, memoryMiB: ctx.memoryMiB, kernel: boot.kernel, initrd: boot.initrd, image: boot.image,
     kernelParams: [...boot.kernelParams, 'cella.poweroff=1'], devices: [], agentChannel: boot.agentChannel, runDir, consoleLog: join(runDir, 'console.log'),
   });
+  // The plugin unrefs the QEMU child (the VM may outlive the CLI): keep this process alive while waiting.
+  const keepAlive = setInterval(() => undefined, 1000);
   await exited;
+  clearInterval(keepAlive);
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   await hv.stop({ force: true });
   await fs.rm(stateDir, { recursive: true, force: true });
