@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+import { strict as assert } from 'node:assert';
+import type { OciSpec } from '@cella/core';
+import { isCellaError } from '@cella/core/errors';
+import { guestSpec, rootNeedsNoPivot } from './container-bundle';
+
+const base = (): OciSpec => ({
+  ociVersion: '1.1.0',
+  process: { user: { uid: 0, gid: 0 }, args: ['/bin/true'], cwd: '/' },
+  root: { path: '/run/cella/c1/rootfs', readonly: true },
+  linux: { namespaces: [{ type: 'pid' }, { type: 'network', path: '/var/run/netns/host-ns' }, { type: 'mount' }], cgroupsPath: '/kubepods/x' },
+  annotations: { a: 'b' },
+});
+
+describe('guestSpec', () => {
+  it('drops namespaces with host paths, sets cgroupsPath to /cella/<id> and keeps the rest', () => {
+    const out = guestSpec(base(), 'c1', ['/run/cella/c1/rootfs']);
+    assert.deepEqual(out.linux?.namespaces, [{ type: 'pid' }, { type: 'mount' }]);
+    assert.equal(out.linux?.cgroupsPath, '/cella/c1');
+    assert.deepEqual(out.annotations, { a: 'b' });
+    assert.deepEqual(out.root, { path: '/run/cella/c1/rootfs', readonly: true });
+  });
+
+  it('refuses a root that is relative, escapes with .., or is not under a mounted storage', () => {
+    for (const path of ['rootfs', '/run/cella/c1/rootfs/../../etc', '/srv/other']) {
+      const spec = { ...base(), root: { path } };
+      assert.throws(() => guestSpec(spec, 'c1', ['/run/cella/c1/rootfs']), (e: unknown) => isCellaError(e, 'E_AGENT_SPEC_INVALID'), path);
+    }
+    assert.throws(() => guestSpec(base(), 'c1', ['/run/cella/c1/root']), (e: unknown) => isCellaError(e, 'E_AGENT_SPEC_INVALID'));
+  });
+
+  it('refuses empty args, a relative cwd, and a terminal (E_AGENT_TTY_UNSUPPORTED)', () => {
+    const mp = ['/run/cella/c1/rootfs'];
+    assert.throws(() => guestSpec({ ...base(), process: { ...base().process!, args: [] } }, 'c1', mp), (e: unknown) => isCellaError(e, 'E_AGENT_SPEC_INVALID'));
+    assert.throws(() => guestSpec({ ...base(), process: { ...base().process!, cwd: 'x' } }, 'c1', mp), (e: unknown) => isCellaError(e, 'E_AGENT_SPEC_INVALID'));
+    assert.throws(() => guestSpec({ ...base(), process: { ...base().process!, terminal: true } }, 'c1', mp),
+      (e: unknown) => isCellaError(e, 'E_AGENT_TTY_UNSUPPORTED') && e.category === 'NotSupported');
+  });
+});
+
+describe('rootNeedsNoPivot', () => {
+  it('is true for an initramfs root (rootfs or tmpfs) and false for a disk root', () => {
+    assert.equal(rootNeedsNoPivot('rootfs / rootfs rw,size=491640k 0 0\nproc /proc proc rw 0 0\n'), true);
+    assert.equal(rootNeedsNoPivot('none / tmpfs rw 0 0\n'), true);
+    assert.equal(rootNeedsNoPivot('rootfs / rootfs rw 0 0\n/dev/vda / ext4 ro 0 0\n'), false);
+    assert.equal(rootNeedsNoPivot(''), false);
+  });
+});

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+import type { Logger } from '@cella/core';
+import { TtrpcServer } from '@cella/core/ttrpc';
+import { AGENT_MAX_FRAME } from '../protocol/wire-limits';
+import { execFileRunner, type CommandRunner } from './command-runner';
+import { CrunCommand } from './crun-command';
+import { registerAgentService } from './guest-agent-service';
+import { GuestContainers } from './guest-containers';
+import { GuestSandbox } from './guest-sandbox';
+import { StorageMounter } from './storage-mounter';
+
+/** Where the guest agent finds things; the defaults are the guest's real paths, tests point them elsewhere. */
+export interface GuestAgentServerOptions {
+  logger: Logger;
+  run?: CommandRunner;
+  /** The crun command prefix (default `['crun']`). */
+  crun?: readonly string[];
+  bundlesDir?: string;
+  procMounts?: string;
+  osReleasePath?: string;
+  sysBlockDir?: string;
+  devDir?: string;
+  diskWaitMs?: number;
+  outputLimit?: number;
+  poweroffDelayMs?: number;
+  removeWaitMs?: number;
+}
+
+export interface GuestAgentServer {
+  server: TtrpcServer;
+  sandbox: GuestSandbox;
+  containers: GuestContainers;
+}
+
+/** Builds the agent: its state and a TtrpcServer with every AgentService method registered. */
+export function createGuestAgentServer(options: GuestAgentServerOptions): GuestAgentServer {
+  const { logger } = options;
+  const run = options.run ?? execFileRunner;
+  const storages = new StorageMounter({
+    run, logger, sysBlockDir: options.sysBlockDir ?? '/sys/block', devDir: options.devDir ?? '/dev', diskWaitMs: options.diskWaitMs,
+  });
+  const containers = new GuestContainers({
+    logger, run, storages,
+    crun: new CrunCommand(options.crun ?? ['crun']),
+    bundlesDir: options.bundlesDir ?? '/run/cella/bundles',
+    procMounts: options.procMounts ?? '/proc/mounts',
+    outputLimit: options.outputLimit,
+    removeWaitMs: options.removeWaitMs,
+  });
+  const sandbox = new GuestSandbox({
+    logger, run, storages, containers,
+    osReleasePath: options.osReleasePath ?? '/proc/sys/kernel/osrelease',
+    poweroffDelayMs: options.poweroffDelayMs,
+  });
+  const server = new TtrpcServer({
+    maxData: AGENT_MAX_FRAME,
+    onError: (err) => logger.warn('Agent connection failed', { err }),
+  });
+  registerAgentService(server, sandbox, containers);
+  return { server, sandbox, containers };
+}

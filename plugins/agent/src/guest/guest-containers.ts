@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: Apache-2.0
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger, OciProcess } from '@cella/core';
+import { AgentErrors } from '../agent-errors';
+import { AGENT_ID_PATTERN } from '../protocol/agent-service';
+import type { CreateContainerMessage } from '../protocol/container-messages';
+import type { CommandRunner } from './command-runner';
+import { checkProcess, guestSpec, rootNeedsNoPivot, writeBundle } from './container-bundle';
+import type { CrunCommand } from './crun-command';
+import { GuestProcess } from './guest-process';
+import type { StorageMounter } from './storage-mounter';
+
+export interface GuestContainersOptions {
+  logger: Logger;
+  run: CommandRunner;
+  crun: CrunCommand;
+  storages: StorageMounter;
+  /** Where bundles are written: `<bundlesDir>/<id>/config.json`. */
+  bundlesDir: string;
+  /** Read at each start to decide `--no-pivot`. */
+  procMounts: string;
+  outputLimit?: number;
+  /** How long `remove` waits for the processes to exit after `crun delete -f`. */
+  removeWaitMs?: number;
+}
+
+interface Exec { proc: GuestProcess; pidFile: string }
+
+interface Container {
+  id: string;
+  bundleDir: string;
+  mountPoints: string[];
+  state: 'creating' | 'created' | 'running' | 'stopped';
+  init?: GuestProcess;
+  execs: Map<string, Exec>;
+}
+
+const MAX_EXECS = 1024;
+
+/** The containers of the sandbox: bundles, crun processes, their stdio and exit status. */
+export class GuestContainers {
+  private readonly containers = new Map<string, Container>();
+
+  constructor(private readonly o: GuestContainersOptions) {}
+
+  async create(msg: CreateContainerMessage): Promise<void> {
+    const id = checkId('containerId', msg.containerId);
+    if (this.containers.has(id)) throw AgentErrors.AGENT_CONTAINER_EXISTS.create('The container exists already', { details: { id } });
+    const c: Container = { id, bundleDir: join(this.o.bundlesDir, id), mountPoints: [], state: 'creating', execs: new Map() };
+    this.containers.set(id, c);
+    try {
+      c.mountPoints = await this.o.storages.mountAll(msg.storages);
+      const spec = guestSpec(msg.spec, id, this.o.storages.mountPoints());
+      await writeBundle(c.bundleDir, spec);
+    } catch (err) {
+      this.containers.delete(id);
+      await this.o.storages.unmountAll(c.mountPoints).catch(() => undefined);
+      await rm(c.bundleDir, { recursive: true, force: true }).catch(() => undefined);
+      throw err;
+    }
+    c.state = 'created';
+    this.o.logger.info('Container created', { container: id });
+  }
+
+  async start(containerId: string): Promise<void> {
+    const c = this.get(containerId);
+    if (c.state !== 'created') throw stateError('The container is not in the created state', c);
+    c.state = 'running';
+    try {
+      const noPivot = rootNeedsNoPivot(await readFile(this.o.procMounts, 'utf8').catch(() => ''));
+      c.init = await GuestProcess.start(this.o.crun.run(c.id, c.bundleDir, noPivot), { limit: this.o.outputLimit, cwd: c.bundleDir });
+    } catch (err) {
+      c.state = 'created';
+      throw err;
+    }
+    void c.init.wait().then((status) => {
+      c.state = 'stopped';
+      this.o.logger.info('Container exited', { container: c.id, status });
+    });
+  }
+
+  async exec(containerId: string, execId: string, process: OciProcess): Promise<void> {
+    const c = this.get(containerId);
+    checkId('execId', execId);
+    if (c.state !== 'running') throw stateError('The container is not running', c);
+    if (c.execs.has(execId)) throw AgentErrors.AGENT_PROCESS_EXISTS.create('The exec id is in use', { details: { containerId, execId } });
+    if (c.execs.size >= MAX_EXECS) throw stateError('The container has too many exec processes', c);
+    checkProcess(process);
+    const file = join(c.bundleDir, `exec-${execId}.json`);
+    const pidFile = join(c.bundleDir, `exec-${execId}.pid`);
+    await writeFile(file, JSON.stringify(process), { mode: 0o600 });
+    const proc = await GuestProcess.start(this.o.crun.exec(c.id, file, pidFile), { limit: this.o.outputLimit, cwd: c.bundleDir });
+    c.execs.set(execId, { proc, pidFile });
+  }
+
+  /** The container's process (`execId` '') or an exec. */
+  process(containerId: string, execId: string): GuestProcess {
+    const c = this.get(containerId);
+    if (execId === '') {
+      if (!c.init) throw stateError('The container is not started', c);
+      return c.init;
+    }
+    const e = c.execs.get(execId);
+    if (!e) throw AgentErrors.AGENT_PROCESS_NOT_FOUND.create('No such exec process', { details: { containerId, execId } });
+    return e.proc;
+  }
+
+  /** The container's process is signalled through `crun kill`; an exec through the pid crun wrote. */
+  async signal(containerId: string, execId: string, signal: number): Promise<void> {
+    if (!Number.isInteger(signal) || signal < 1 || signal > 64) {
+      throw AgentErrors.AGENT_INVALID_ARGUMENT.create('The signal number is invalid', { details: { signal } });
+    }
+    const proc = this.process(containerId, execId);
+    if (proc.exitStatus !== undefined) throw stateError('The process has exited', this.get(containerId));
+    if (execId === '') {
+      const argv = this.o.crun.kill(containerId, signal);
+      await this.o.run(argv[0]!, argv.slice(1));
+      return;
+    }
+    await killExec(this.get(containerId).execs.get(execId)!, signal);
+  }
+
+  /** Stops (crun delete -f) and forgets the container, unmounts its storages and removes its bundle. */
+  async remove(containerId: string): Promise<void> {
+    const c = this.get(containerId);
+    if (c.state === 'creating') throw stateError('The container is still being created', c);
+    await this.stop(c);
+    this.containers.delete(c.id);
+    await this.o.storages.unmountAll(c.mountPoints);
+    await rm(c.bundleDir, { recursive: true, force: true });
+    this.o.logger.info('Container removed', { container: c.id });
+  }
+
+  /** Removes every container; failures are logged, not thrown (used on sandbox teardown). */
+  async removeAll(): Promise<void> {
+    for (const id of [...this.containers.keys()]) {
+      await this.remove(id).catch((err) => this.o.logger.warn('Container removal failed', { container: id, err }));
+    }
+  }
+
+  /**
+   * `crun delete -f` until every process of the container has exited. It is repeated because right after
+   * `crun run` started, crun may not have recorded the container yet ("does not exist"). After
+   * `removeWaitMs` the crun processes themselves are killed.
+   */
+  private async stop(c: Container): Promise<void> {
+    const procs = [c.init, ...[...c.execs.values()].map((e) => e.proc)].filter((p): p is GuestProcess => p !== undefined);
+    const all = Promise.all(procs.map((p) => p.wait()));
+    const deadline = Date.now() + (this.o.removeWaitMs ?? 10_000);
+    while (procs.some((p) => p.exitStatus === undefined)) {
+      if (Date.now() >= deadline) {
+        this.o.logger.warn('Processes did not exit after crun delete; killing crun', { container: c.id });
+        for (const p of procs) p.kill(9);
+        await Promise.race([all, sleep(1000, undefined, { ref: false })]);
+        return;
+      }
+      if (c.init?.exitStatus === undefined) {
+        const argv = this.o.crun.delete(c.id);
+        await this.o.run(argv[0]!, argv.slice(1)).catch((err) => this.o.logger.debug('crun delete failed', { container: c.id, err }));
+      } else {
+        for (const e of c.execs.values()) if (e.proc.exitStatus === undefined) await killExec(e, 9);
+      }
+      await Promise.race([all, sleep(250, undefined, { ref: false })]);
+    }
+  }
+
+  private get(containerId: string): Container {
+    const c = this.containers.get(containerId);
+    if (!c) throw AgentErrors.AGENT_CONTAINER_NOT_FOUND.create('No such container', { details: { containerId: containerId.slice(0, 256) } });
+    return c;
+  }
+}
+
+function checkId(field: string, id: string): string {
+  if (!AGENT_ID_PATTERN.test(id)) {
+    throw AgentErrors.AGENT_INVALID_ARGUMENT.create('The id is invalid', { details: { field, value: id.slice(0, 256) } });
+  }
+  return id;
+}
+
+function stateError(message: string, c: Container): Error {
+  return AgentErrors.AGENT_STATE.create(message, { details: { containerId: c.id, state: c.state } });
+}
+
+/** Signals the exec'd process by the pid crun wrote; without one, the crun process itself. */
+async function killExec(e: Exec, signal: number): Promise<void> {
+  const pid = await readPid(e.pidFile);
+  try {
+    if (pid === undefined) throw new Error('no pid file');
+    process.kill(pid, signal);
+  } catch {
+    e.proc.kill(signal);
+  }
+}
+
+async function readPid(file: string): Promise<number | undefined> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const pid = Number(text.trim());
+  return Number.isInteger(pid) && pid > 1 ? pid : undefined;
+}

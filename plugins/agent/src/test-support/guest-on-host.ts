@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { nullLogger, type AgentChannel, type Journal, type SandboxContext } from '@cella/core';
+import type { TtrpcServing } from '@cella/core/ttrpc';
+import { execFileRunner, type CommandRunner } from '../guest/command-runner';
+import { createGuestAgentServer, type GuestAgentServer } from '../guest/guest-agent-server';
+
+/** A SandboxContext for the agent client in tests: it uses only the id and the logger (no journal entries). */
+export function fakeSandbox(dir: string): SandboxContext {
+  return { id: 'sb1', stateDir: dir, runDir: dir, journal: undefined as unknown as Journal, logger: nullLogger, vcpus: 1, memoryMiB: 256 };
+}
+
+/** The crun stand-in (real host processes, no rootfs), with its state in `<dir>/crun`. */
+export function fakeCrun(dir: string): string[] {
+  mkdirSync(join(dir, 'crun'), { recursive: true });
+  return [process.execPath, join(__dirname, '..', 'guest', 'fake-crun.js'), '--root', join(dir, 'crun')];
+}
+
+/**
+ * The real guest agent code served on a unix socket on the host. mount/umount/hostname/poweroff are
+ * recorded, not run (fake: no VM); commands starting with `realPrefix` (the crun prefix) really run.
+ */
+export class GuestOnHost {
+  readonly calls: string[][] = [];
+  readonly guest: GuestAgentServer;
+  readonly socketPath: string;
+  private server: Server | undefined;
+  private readonly sessions: TtrpcServing[] = [];
+
+  constructor(readonly dir: string, options: { crun: string[]; procMounts?: string }) {
+    this.socketPath = join(dir, 'agent.sock');
+    writeFileSync(join(dir, 'mounts'), 'rootfs / rootfs rw 0 0\nproc /proc proc rw 0 0\n');
+    writeFileSync(join(dir, 'osrelease'), '6.1.0-test-cloud-amd64\n');
+    const realFile = options.crun[0];
+    const run: CommandRunner = async (file, args, opts) => {
+      this.calls.push([file, ...args]);
+      return file === realFile ? execFileRunner(file, args, opts) : { stdout: '', stderr: '' };
+    };
+    this.guest = createGuestAgentServer({
+      logger: nullLogger, run, crun: options.crun,
+      bundlesDir: join(dir, 'bundles'), procMounts: options.procMounts ?? join(dir, 'mounts'), osReleasePath: join(dir, 'osrelease'),
+      sysBlockDir: join(dir, 'sys'), poweroffDelayMs: 20, removeWaitMs: 3000,
+    });
+  }
+
+  /** Listens; with `delayServeMs` the socket accepts at once but is read only later (like a booting guest). */
+  start(options: { delayServeMs?: number } = {}): Promise<void> {
+    this.server = createServer({ pauseOnConnect: options.delayServeMs !== undefined }, (socket) => {
+      const serve = (): void => { this.sessions.push(this.guest.server.serve(socket)); socket.resume(); };
+      if (options.delayServeMs === undefined) serve();
+      else setTimeout(serve, options.delayServeMs);
+    });
+    return new Promise((resolve) => this.server!.listen(this.socketPath, resolve));
+  }
+
+  get channel(): AgentChannel {
+    return { kind: 'virtio-serial', socketPath: this.socketPath, name: 'agent.channel.0' };
+  }
+
+  /** Closes the connections and the socket, as a guest that died would. */
+  async disconnect(): Promise<void> {
+    for (const s of this.sessions) s.close();
+    if (this.server?.listening) await new Promise((r) => this.server!.close(r));
+  }
+
+  async stop(): Promise<void> {
+    await this.guest.containers.removeAll();
+    await this.disconnect();
+  }
+}
