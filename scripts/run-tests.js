@@ -3,7 +3,8 @@
 // Runs the mocha suites by tier and ends with the one line CI reads: `N passed, N failed`.
 //   unit: **/dist/**/*.test.js (not .int.)   int: **/dist/**/*.int.test.js   e2e: test/dist/e2e/*.e2e.test.js
 'use strict';
-const Mocha = require('mocha');
+const mochaModule = require('mocha');
+const Mocha = mochaModule.Mocha ?? mochaModule.default ?? mochaModule;
 const { readdirSync, statSync } = require('node:fs');
 const { join, relative } = require('node:path');
 
@@ -49,9 +50,15 @@ if (files.length === 0) {
 
 let passed = 0;
 let failed = 0;
-const runner = mocha.run(() => {
-  process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
-  process.exitCode = failed > 0 || passed === 0 ? 1 : 0;
+mocha.loadFilesAsync().then(() => {
+  const runner = mocha.run(() => {
+    process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
+    process.exitCode = failed > 0 || passed === 0 ? 1 : 0;
+  });
+  runner.on('pass', () => { passed++; });
+  runner.on('fail', () => { failed++; });
+}, (err) => {
+  process.stderr.write(`cannot load the tests: ${err.stack || err}\n`);
+  process.stdout.write('0 passed, 1 failed\n');
+  process.exitCode = 1;
 });
-runner.on('pass', () => { passed++; });
-runner.on('fail', () => { failed++; });
