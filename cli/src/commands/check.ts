@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Flags } from '@oclif/core';
 import { GuestImage, HostCheck, type HostCheckResult } from '@cella/core';
 import { contributions, resolve } from '@cella/core/di';
@@ -15,11 +17,21 @@ export default class Check extends BaseCommand<typeof Check> {
     const rt = await this.runtime(this.globals(flags), 'error');
     const results: HostCheckResult[] = [];
     for (const check of contributions(rt.container, HostCheck)) results.push(...(await check.run()));
+    if (!results.some((r) => r.name === 'virtiofsd')) results.push(virtiofsdCheck());
     results.push(await imageCheck(resolve(rt.container, GuestImage)));
     if (flags.json) json({ checks: results });
     else out(table(results.map((r) => [r.status.toUpperCase(), r.name, r.detail])));
     if (results.some((r) => r.status === 'fail')) process.exitCode = 1;
   }
+}
+
+/** Until a virtio-fs storage plugin reports its own binary (issue #5): is a virtiofsd on this host at all? */
+function virtiofsdCheck(): HostCheckResult {
+  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/libexec', '/usr/lib/qemu'];
+  const found = dirs.map((d) => join(d, 'virtiofsd')).find((p) => existsSync(p));
+  return found
+    ? { name: 'virtiofsd', status: 'pass', detail: found }
+    : { name: 'virtiofsd', status: 'warn', detail: 'not found: no virtio-fs shared folders on this host' };
 }
 
 async function imageCheck(image: GuestImage): Promise<HostCheckResult> {

@@ -68,6 +68,8 @@ export class SandboxService {
       await this.setStatus(live, 'running');
       signals?.onSignal((sig) => { agent.signal(id, '', sig).catch(() => undefined); });
       const outDone = Promise.all([pumpOut(agent, 'stdout', id, '', io.stdout), pumpOut(agent, 'stderr', id, '', io.stderr)]);
+      // Awaited below, after the wait; a lost connection must not become an unhandled rejection meanwhile.
+      outDone.catch(() => undefined);
       if (io.stdin) pumpIn(agent, id, '', io.stdin).catch(() => undefined);
       const status = await Promise.race([agent.wait(id, ''), live.vmDied]);
       await Promise.race([outDone, live.vmDied]);

@@ -92,4 +92,16 @@ describe('cella run (real VM)', function () {
     }
     assert.ok(readFileSync(file, 'utf8').includes('two'));
   });
+
+  it('cella check reports QEMU, the accelerator and the guest image', async () => {
+    const r = await cella(['check', '--json', '--root', root]);
+    assert.equal(r.code, 0, r.stderr);
+    const checks = JSON.parse(r.stdout).checks as Array<{ name: string; status: string; detail: string }>;
+    const find = (re: RegExp) => checks.find((c) => re.test(c.name));
+    assert.equal(find(/qemu/i)?.status, 'pass');
+    assert.match(find(/qemu/i)?.detail ?? '', /\d+\.\d+/);
+    assert.ok(['pass', 'warn'].includes(find(/kvm|accel/i)?.status ?? ''), JSON.stringify(checks));
+    assert.equal(find(/guest image/)?.status, 'pass');
+    for (const name of [/vhost-vsock/, /vhost-net/, /tun/, /virtiofsd/]) assert.ok(find(name), `a line for ${name}`);
+  });
 });
