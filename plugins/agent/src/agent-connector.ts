@@ -13,7 +13,7 @@ import { dialChannel } from './transport/dial-channel';
 export interface ConnectOptions {
   timeoutMs: number;
   signal?: AbortSignal;
-  /** Timeout of each Check try; late answers of earlier tries are ignored by stream id. */
+  /** Timeout of the first Check try, growing by half each try up to 2 s; late answers are ignored by stream id. */
   tryTimeoutMs?: number;
   /** Pause before dialling again when the socket is missing or closed. */
   redialDelayMs?: number;
@@ -29,7 +29,10 @@ export interface ConnectOptions {
 export async function connectAgent(channel: AgentChannel, options: ConnectOptions): Promise<{ client: TtrpcClient; info: AgentInfo }> {
   const { signal, logger } = options;
   const deadline = Date.now() + options.timeoutMs;
-  const tryTimeoutMs = options.tryTimeoutMs ?? 500;
+  // Every unanswered try stays queued in QEMU until the guest opens its port, and the agent then answers each
+  // one: growing the interval keeps that backlog (and the boot-time work it costs the guest) small.
+  let tryTimeoutMs = options.tryTimeoutMs ?? 500;
+  const maxTryTimeoutMs = Math.max(tryTimeoutMs, 2000);
   const redialDelayMs = options.redialDelayMs ?? 100;
   let lastError: unknown;
   let tries = 0;
@@ -67,6 +70,7 @@ export async function connectAgent(channel: AgentChannel, options: ConnectOption
         if (err instanceof TtrpcStatusError) { client.close(); throw toAgentError(err, AgentMethod.Check); }
         lastError = toAgentError(err, AgentMethod.Check);
         if (!isCellaError(err, TtrpcErrors.TTRPC_TIMEOUT.code)) break;
+        tryTimeoutMs = Math.min(maxTryTimeoutMs, Math.round(tryTimeoutMs * 1.5));
       }
     }
     client.close();

@@ -35,9 +35,18 @@ async function main(): Promise<number> {
     logger.error('The vsock agent channel is not supported by the Node guest agent', { port: listen.port });
     return 3;
   }
-  logger.info('Guest agent starting', { version: AGENT_VERSION, listen });
+  // Guest uptime at start: with the kernel's timestamps it tells where boot time goes (cella.debug=1).
+  logger.info('Guest agent starting', { version: AGENT_VERSION, listen, uptime: uptime() });
   const { server } = createGuestAgentServer({ logger });
   return serveVirtioPort(listen.name, server, logger);
+}
+
+function uptime(): string | undefined {
+  try {
+    return readFileSync('/proc/uptime', 'utf8').split(' ')[0];
+  } catch {
+    return undefined;
+  }
 }
 
 main().then(

@@ -32,10 +32,10 @@ console.log('MOUNTS ' + mounts.join(' '));
 const portsDir = '/sys/class/virtio-ports';
 const ports = fs.existsSync(portsDir) ? fs.readdirSync(portsDir).map((p) => fs.readFileSync(portsDir + '/' + p + '/name', 'utf8').trim()) : [];
 console.log('PORTS ' + ports.join(' '));
-// init loads the remaining modules in the background: wait a little for the last of them.
+// The agent loads the other modules on demand: check they load from the image's /lib/modules.
+const probe = spawnSync('/sbin/modprobe', ['-a', 'virtio_net', 'virtiofs', 'overlay'], { encoding: 'utf8' });
+if (probe.status !== 0) console.log('MODPROBE failed ' + String(probe.stderr || probe.error));
 const loaded = () => fs.readFileSync('/proc/modules', 'utf8').split('\\n').map((l) => l.split(' ')[0]);
-const until = Date.now() + 5000;
-while (!loaded().includes('overlay') && Date.now() < until) spawnSync('/bin/sleep', ['0.1']);
 console.log('MODULES ' + loaded().join(' '));
 `;
 
