@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { constants } from 'node:os';
 import { Args, Flags } from '@oclif/core';
-import { readBundle } from '@cella/core';
+import { E, readBundle } from '@cella/core';
 import { BaseCommand } from '../base-command';
 import { makeSandboxService } from '../sandbox';
 
@@ -22,16 +22,21 @@ export default class Run extends BaseCommand<typeof Run> {
     const bundle = await readBundle(flags.bundle);
     const rt = await this.runtime(g);
     const service = makeSandboxService(rt);
+    // Before the container runs, a signal stops the boot (and everything is torn down); after, it is forwarded.
+    const booting = new AbortController();
     let forward: ((sig: number) => void) | undefined;
-    let early: NodeJS.Signals | undefined;
     const handlers = FORWARDED.map((s) => {
-      const h = (): void => { if (forward) forward(constants.signals[s]); else early = s; };
+      const h = (): void => {
+        if (forward) forward(constants.signals[s]);
+        else booting.abort(E.INTERRUPTED.create(`Interrupted by ${s} while the sandbox was starting`, { details: { id: args.id, signal: s } }));
+      };
       process.on(s, h);
       return [s, h] as const;
     });
     try {
       const status = await service.run(args.id, bundle, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }, {
-        onSignal(cb) { forward = cb; if (early) cb(constants.signals[early]); },
+        abort: booting.signal,
+        onSignal(cb) { forward = cb; },
       });
       process.exitCode = status;
     } finally {

@@ -55,6 +55,7 @@ export const E = defineErrorCodes('@cella/core', {
   VM_DIED: 'Unavailable',
   TEARDOWN: 'Internal',
   TIMEOUT: 'Timeout',
+  INTERRUPTED: 'Unavailable',
   NOT_SUPPORTED: 'NotSupported',
   INTERNAL: 'Internal',
 });

@@ -37,6 +37,11 @@ export interface SandboxEnv {
 
 export interface RunIo { stdin?: Readable; stdout: Writable; stderr: Writable }
 
+export interface RunControl {
+  abort?: AbortSignal;
+  onSignal?(cb: (sig: number) => void): void;
+}
+
 /** The live parts of one sandbox while a command holds it. */
 interface Live {
   ctx: SandboxContext;
@@ -55,18 +60,20 @@ export class SandboxService {
 
   /**
    * `cella run`: create the sandbox, run the bundle's process with stdio relayed, tear everything down.
-   * Resolves with the container's exit status. `signals` lets the caller forward signals while it runs.
+   * Resolves with the container's exit status. `control.abort` stops a sandbox that is still booting (the
+   * caller's SIGINT before the container runs); `control.onSignal` forwards signals once the container runs.
    */
-  async run(id: string, bundle: Bundle, io: RunIo, signals?: { onSignal(cb: (sig: number) => void): void }): Promise<number> {
+  async run(id: string, bundle: Bundle, io: RunIo, control: RunControl = {}): Promise<number> {
     await this.collectStale();
     const live = await this.open(id, bundle);
     let failure: unknown;
     try {
-      await this.boot(live, bundle);
+      await this.boot(live, bundle, control.abort);
+      control.abort?.throwIfAborted();
       const agent = live.agent!;
       await agent.startContainer(id);
       await this.setStatus(live, 'running');
-      signals?.onSignal((sig) => { agent.signal(id, '', sig).catch(() => undefined); });
+      control.onSignal?.((sig) => { agent.signal(id, '', sig).catch(() => undefined); });
       const outDone = Promise.all([pumpOut(agent, 'stdout', id, '', io.stdout), pumpOut(agent, 'stderr', id, '', io.stderr)]);
       // Awaited below, after the wait; a lost connection must not become an unhandled rejection meanwhile.
       outDone.catch(() => undefined);
@@ -138,9 +145,11 @@ export class SandboxService {
     return { ctx, journal, vmDied, onVmDied };
   }
 
-  private async boot(live: Live, bundle: Bundle): Promise<void> {
+  /** Every step checks `abort` first, so an interrupted boot stops before it makes anything more. */
+  private async boot(live: Live, bundle: Bundle, abort?: AbortSignal): Promise<void> {
     const { ctx } = live;
     const id = ctx.id;
+    abort?.throwIfAborted();
     live.storage = this.drivers.storage(ctx);
     const storage = await live.storage.prepare({
       containerId: id, rootfsPath: bundle.rootfs, readonly: bundle.spec.root?.readonly === true, mounts: bundle.spec.mounts ?? [],
@@ -151,6 +160,7 @@ export class SandboxService {
       live.network = this.drivers.network(ctx);
       net = await live.network.attach(netns);
     }
+    abort?.throwIfAborted();
     const boot = await this.drivers.image.boot(ctx);
     live.hypervisor = this.drivers.hypervisor(ctx);
     live.hypervisor.onDidExit((exit) => { if (!exit.expected) live.onVmDied(exit); });
@@ -160,14 +170,19 @@ export class SandboxService {
       runDir: ctx.runDir, consoleLog: join(ctx.runDir, 'console.log'),
     });
     await this.patchState(id, { vm: { pid: vm.pid, accel: vm.accel } });
+    abort?.throwIfAborted();
     live.agent = this.drivers.agent(ctx);
-    const abort = new AbortController();
-    live.vmDied.catch(() => abort.abort());
+    const connectAbort = new AbortController();
+    live.vmDied.catch(() => connectAbort.abort());
+    const onAbort = (): void => connectAbort.abort(abort?.reason);
+    abort?.addEventListener('abort', onAbort, { once: true });
     const info = await Promise.race([
-      live.agent.connect(boot.agentChannel, { timeoutMs: this.env.defaults.bootTimeoutMs, signal: abort.signal }),
+      live.agent.connect(boot.agentChannel, { timeoutMs: this.env.defaults.bootTimeoutMs, signal: connectAbort.signal })
+        .finally(() => abort?.removeEventListener('abort', onAbort)),
       live.vmDied,
     ]);
     ctx.logger.info('guest agent ready', { agent: info.agentVersion, kernel: info.kernelRelease, accel: vm.accel });
+    abort?.throwIfAborted();
     await live.agent.createSandbox({
       sandboxId: id, hostname: bundle.spec.hostname ?? id, interfaces: net.interfaces, routes: net.routes,
       neighbors: net.neighbors, storages: [],
