@@ -134,7 +134,11 @@ export class GuestImageBuilder {
       kernelPart = recorded?.startsWith('deb:') ? recorded : undefined;
     }
     if (!kernelPart) return { image, fresh: false };
-    return { image, fresh: imageKey(await this.localInputs(kernelPart)) === image.key };
+    const expected = imageKey(await this.localInputs(kernelPart));
+    if (expected === image.key) return { image, fresh: true };
+    // Another installation sharing the cache may have made a newer `current`: our own image still serves us.
+    const own = (await this.list()).find((i) => i.key === expected);
+    return own ? { image: own, fresh: true } : { image, fresh: false };
   }
 
   /** Delete every image but the current one; returns the deleted keys. */

@@ -205,6 +205,11 @@ describe('GuestImageBuilder and CellaGuestImage (real build, real QEMU)', functi
     await fs.writeFile(agent, `${PLACEHOLDER_AGENT}// second version\n`);
     const second = await builder.build({});
     assert.notEqual(second.key, image.key);
+    // An installation whose inputs match the older image still boots it although `current` moved on.
+    await fs.writeFile(agent, PLACEHOLDER_AGENT);
+    const serial = new CellaGuestImage(builder, { transport: 'virtio-serial', vsockPort: 1024, kernelParams: [] });
+    assert.equal((await serial.boot({ id: 'x', runDir: join(dir, 'run') } as SandboxContext)).image, image.files.image);
+    await fs.writeFile(agent, `${PLACEHOLDER_AGENT}// second version\n`);
     assert.deepEqual((await builder.list()).map((r) => [r.key, r.current]), [[second.key, true], [image.key, false]]);
     assert.deepEqual(await builder.prune(), [image.key]);
     assert.equal(existsSync(image.dir), false);
