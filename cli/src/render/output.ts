@@ -23,12 +23,14 @@ export function table(rows: string[][]): string {
 export function logSink(format: 'text' | 'json'): (line: string) => void {
   if (format === 'json') return (line) => err(line);
   return (line) => {
-    const rec = JSON.parse(line) as { level: string; msg: string; err?: { message?: string }; [k: string]: unknown };
+    const rec = JSON.parse(line) as { level: string; msg: string; reason?: unknown; err?: { message?: string }; [k: string]: unknown };
     const label = rec.level === 'warn' ? 'warning' : rec.level;
-    const extra = Object.entries(rec)
-      .filter(([k]) => !['ts', 'level', 'msg', 'name', 'err', 'sandbox'].includes(k))
+    // Operators read the reason; the other fields are for --debug (or --log-format json).
+    const reasonText = typeof rec.reason === 'string' ? rec.reason : rec.err?.message;
+    const reason = reasonText ? `: ${reasonText}` : '';
+    const extra = rec.level !== 'debug' ? [] : Object.entries(rec)
+      .filter(([k]) => !['ts', 'level', 'msg', 'name', 'err', 'sandbox', 'reason'].includes(k))
       .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
-    const reason = rec.err?.message ? `: ${rec.err.message}` : '';
     err(`cella: ${label}: ${rec.msg}${reason}${extra.length ? ` (${extra.join(' ')})` : ''}`);
   };
 }
