@@ -80,7 +80,6 @@ export class SandboxService {
       if (io.stdin) pumpIn(agent, id, '', io.stdin).catch(() => undefined);
       const status = await Promise.race([agent.wait(id, ''), live.vmDied]);
       await Promise.race([outDone, live.vmDied]);
-      io.stdin?.pause();
       return status;
     } catch (err) {
       failure = await explain(live, err);
