@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: Apache-2.0
 'use strict';
-const argv = process.argv.slice(2);
+const { globalsAfterCommand } = require('./argv.js');
+
+const argv = globalsAfterCommand(process.argv.slice(2));
 // Fast path: `cella --version` needs nothing but package.json (same text as oclif prints).
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === 'version')) {
   const pkg = require('../package.json');
@@ -10,5 +12,5 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === 'version')) {
   // Compile cache: later starts skip V8's parse/compile (Node >= 22.1; a no-op before).
   try { require('node:module').enableCompileCache?.(); } catch { /* older Node */ }
   const oclif = require('@oclif/core');
-  oclif.execute({ dir: __dirname }).catch(oclif.handle);
+  oclif.execute({ dir: __dirname, args: argv }).catch(oclif.handle);
 }

@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
+import { appendFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, Flags, type Interfaces } from '@oclif/core';
+import { loadRawConfig } from '@cella/config-schema';
 import type { Logger, LogLevel } from '@cella/core';
+import { errorChain } from '@cella/core/errors';
 import { errorJson, ERROR_EXIT_STATUS, renderError } from './render/errors';
 import { err, json, logSink } from './render/output';
 import { loadRuntime, makeLogger, type GlobalOptions, type Runtime } from './runtime';
+
+const DEFAULT_ROOT = '/run/cella';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 
@@ -14,22 +20,37 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     root: Flags.string({ description: 'State root (default: runtime.root of the config, /run/cella)', helpGroup: 'GLOBAL' }),
     debug: Flags.boolean({ description: 'Log at debug level', helpGroup: 'GLOBAL' }),
     'log-format': Flags.string({ description: 'Log and error format', options: ['text', 'json'], default: 'text', helpGroup: 'GLOBAL' }),
+    log: Flags.string({ description: 'Write logs (JSON lines with --log-format json) to this file instead of stderr', helpGroup: 'GLOBAL' }),
+    'systemd-cgroup': Flags.boolean({ description: 'Accepted for runc compatibility (cgroups live in the guest)', helpGroup: 'GLOBAL' }),
   };
 
   /** Commands that print data take --json. */
   protected jsonOutput = false;
 
+  private g: GlobalOptions | undefined;
+
   protected globals(flags: Record<string, unknown>): GlobalOptions {
-    return {
+    this.g = {
+      log: flags.log as string | undefined,
       config: flags.config as string | undefined,
       root: flags.root as string | undefined,
       debug: flags.debug as boolean | undefined,
       logFormat: (flags['log-format'] as 'text' | 'json' | undefined) ?? 'text',
     };
+    return this.g;
   }
 
   protected logger(g: GlobalOptions, level: LogLevel = 'warn'): Logger {
-    return makeLogger(g, level, logSink(g.logFormat ?? 'text'));
+    const log = g.log;
+    return makeLogger(g, level, log ? (line) => appendFileSync(log, `${line}\n`) : logSink(g.logFormat ?? 'text'));
+  }
+
+  /** The state root without loading plugins (fast commands: state, list, start, kill). */
+  protected async stateRoot(g: GlobalOptions): Promise<string> {
+    if (g.root) return resolve(g.root);
+    const raw = await loadRawConfig({ configPath: g.config, env: process.env });
+    const root = (raw.data.runtime as { root?: unknown } | undefined)?.root;
+    return typeof root === 'string' ? root : DEFAULT_ROOT;
   }
 
   protected runtime(g: GlobalOptions, level?: LogLevel): Promise<Runtime> {
@@ -41,6 +62,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (error.oclif) return super.catch(error);
     if (this.jsonOutput) json(errorJson(error));
     else err(renderError(error));
+    // As runc: the engine (go-runc) reads the error from the --log file, one JSON object per line.
+    if (this.g?.log) {
+      const rec = this.g.logFormat === 'json'
+        ? JSON.stringify({ level: 'error', msg: errorChain(error).join(': '), time: new Date().toISOString() })
+        : `time="${new Date().toISOString()}" level=error msg="${errorChain(error).join(': ')}"`;
+      try { appendFileSync(this.g.log, `${rec}\n`); } catch { /* the log is best effort */ }
+    }
     process.exitCode = ERROR_EXIT_STATUS;
     return this.exit(ERROR_EXIT_STATUS);
   }

@@ -9,6 +9,7 @@ import { composeSchema, loadRawConfig, validateConfig, type CellaConfig, type Ra
 
 export interface GlobalOptions {
   config?: string;
+  log?: string;
   root?: string;
   debug?: boolean;
   logFormat?: 'text' | 'json';

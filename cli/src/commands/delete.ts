@@ -1,21 +1,31 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Args, Flags } from '@oclif/core';
-import { E, isAlive, type SandboxState } from '@cella/core';
+import { E, isCellaError, terminateProcess } from '@cella/core';
 import { BaseCommand } from '../base-command';
+import { viewContainer } from '../container-view';
 import { makeSandboxService } from '../sandbox';
 
 export default class Delete extends BaseCommand<typeof Delete> {
-  static override description = 'Delete a container and everything its sandbox made (from its journal)';
+  static override description = 'Delete a container and everything its sandbox made (OCI delete)';
   static override args = { id: Args.string({ description: 'Container id', required: true }) };
-  static override flags = { force: Flags.boolean({ char: 'f', description: 'Delete even if it is running (kills the VM)' }) };
+  static override flags = { force: Flags.boolean({ char: 'f', description: 'Delete even if it is running (kills it and its VM)' }) };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Delete);
     const rt = await this.runtime(this.globals(flags));
-    const st = await rt.store.read<SandboxState>(args.id);
-    if (!flags.force && isAlive(st.owner.pid, st.owner.startTime)) {
-      throw E.SANDBOX_BUSY.create('The container is running; stop it first or use --force', { details: { id: args.id, status: st.status } });
+    let v;
+    try {
+      v = await viewContainer(rt.store, args.id);
+    } catch (err) {
+      if (flags.force && isCellaError(err, E.SANDBOX_NOT_FOUND.code)) return;
+      throw err;
     }
+    if ((v.status === 'running' || v.status === 'paused') && !flags.force) {
+      throw E.SANDBOX_BUSY.create(`cannot delete container ${args.id} that is not stopped: ${v.status}`, { details: { id: args.id } });
+    }
+    // The process that stands for the container (its holder, or a foreground `cella run`) goes first: a created
+    // container's init is killed (as runc does), a running one only with --force.
+    if (v.status !== 'stopped') await terminateProcess(v.state.owner.pid, v.state.owner.startTime, 0);
     await makeSandboxService(rt).forceDelete(args.id);
   }
 }

@@ -51,6 +51,7 @@ export const E = defineErrorCodes('@cella/core', {
   SANDBOX_EXISTS: 'AlreadyExists',
   SANDBOX_NOT_FOUND: 'NotFound',
   SANDBOX_BUSY: 'FailedPrecondition',
+  INVALID_SIGNAL: 'InvalidArgument',
   SANDBOX_ID: 'InvalidArgument',
   VM_DIED: 'Unavailable',
   TEARDOWN: 'Internal',

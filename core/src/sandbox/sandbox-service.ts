@@ -43,6 +43,7 @@ export interface RunControl {
 }
 
 /** The live parts of one sandbox while a command holds it. */
+export type SandboxHandle = Live;
 interface Live {
   ctx: SandboxContext;
   journal: FileJournal;
@@ -65,11 +66,40 @@ export class SandboxService {
    */
   async run(id: string, bundle: Bundle, io: RunIo, control: RunControl = {}): Promise<number> {
     await this.collectStale();
-    const live = await this.open(id, bundle);
+    const live = await this.create(id, bundle, control);
     let failure: unknown;
     try {
-      await this.boot(live, bundle, control.abort);
       control.abort?.throwIfAborted();
+      return await this.startAndWait(live, io, control);
+    } catch (err) {
+      failure = err;
+      throw err;
+    } finally {
+      if (io.stdin) { io.stdin.removeAllListeners('data'); io.stdin.pause(); }
+      await this.teardown(live, failure !== undefined);
+    }
+  }
+
+  /**
+   * Make the sandbox and create its container, stopping before the user process runs (OCI `create`).
+   * On failure everything made so far is undone and the error (a VM death explained as such) is thrown.
+   */
+  async create(id: string, bundle: Bundle, control: RunControl = {}): Promise<SandboxHandle> {
+    const live = await this.open(id, bundle);
+    try {
+      await this.boot(live, bundle, control.abort);
+      return live;
+    } catch (err) {
+      const failure = await explain(live, err);
+      await this.teardown(live, true);
+      throw failure;
+    }
+  }
+
+  /** Run the created container's process, relay its stdio, and resolve with its exit status (OCI `start`). */
+  async startAndWait(live: SandboxHandle, io: RunIo, control: RunControl = {}): Promise<number> {
+    const id = live.ctx.id;
+    try {
       const agent = live.agent!;
       await agent.startContainer(id);
       await this.setStatus(live, 'running');
@@ -82,12 +112,16 @@ export class SandboxService {
       await Promise.race([outDone, live.vmDied]);
       return status;
     } catch (err) {
-      failure = await explain(live, err);
-      throw failure;
-    } finally {
-      if (io.stdin) { io.stdin.removeAllListeners('data'); io.stdin.pause(); }
-      await this.teardown(live, failure !== undefined);
+      throw await explain(live, err);
     }
+  }
+
+  /**
+   * Undo everything the sandbox made. With `keepState` the state folder stays, marked stopped with the exit
+   * status, for `state` and `delete` (OCI); otherwise it is removed too.
+   */
+  async finish(live: SandboxHandle, failed: boolean, keepState?: { exitStatus: number }): Promise<void> {
+    await this.teardown(live, failed, keepState);
   }
 
   /** Remove a sandbox from its journal alone (after a crash, or `delete --force`). */
@@ -112,7 +146,8 @@ export class SandboxService {
     const removed: string[] = [];
     for (const id of await this.env.store.list()) {
       const st = await this.env.store.read<SandboxState>(id).catch(() => undefined);
-      if (!st || isAlive(st.owner.pid, st.owner.startTime)) continue;
+      // A stopped container waits for `delete`; only a live one whose owner died is stale.
+      if (!st || st.status === 'stopped' || isAlive(st.owner.pid, st.owner.startTime)) continue;
       this.env.logger.info('removing a sandbox whose command died', { sandbox: id, owner: st.owner.pid });
       await this.forceDelete(id).then(() => removed.push(id), (err) => this.env.logger.warn('stale sandbox not removed', { sandbox: id, err }));
     }
@@ -130,7 +165,7 @@ export class SandboxService {
       logger: this.env.logger.child({ sandbox: id }), vcpus: defaults.vcpus, memoryMiB: defaults.memoryMiB,
     };
     const state: SandboxState = {
-      version: 1, id, bundle: bundle.dir, rootfs: bundle.rootfs, status: 'creating', createdAt: new Date().toISOString(),
+      version: 1, id, ociVersion: bundle.spec.ociVersion, bundle: bundle.dir, rootfs: bundle.rootfs, status: 'creating', createdAt: new Date().toISOString(),
       owner: { pid: process.pid, startTime: processStartTime(process.pid) }, annotations: bundle.spec.annotations,
     };
     await this.env.store.write(id, state);
@@ -203,7 +238,7 @@ export class SandboxService {
   }
 
   /** Undo everything, newest first; the journal catches what the live objects did not undo. */
-  private async teardown(live: Live, failed: boolean): Promise<void> {
+  private async teardown(live: Live, failed: boolean, keepState?: { exitStatus: number }): Promise<void> {
     const { ctx } = live;
     const quiet = async (what: string, f: () => Promise<unknown> | undefined): Promise<void> => {
       try { await f(); } catch (err) { if (!failed) ctx.logger.warn(`${what} failed during teardown`, { err }); }
@@ -222,7 +257,8 @@ export class SandboxService {
       ctx.logger.error('teardown left resources behind; `cella delete --force` retries', { err: failures[0] });
       return;
     }
-    await this.env.store.remove(ctx.id);
+    if (keepState) await this.patchState(ctx.id, { status: 'stopped', exitStatus: keepState.exitStatus, vm: undefined });
+    else await this.env.store.remove(ctx.id);
   }
 }
 

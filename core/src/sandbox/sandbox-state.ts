@@ -5,6 +5,8 @@ export type SandboxStatus = 'creating' | 'created' | 'running' | 'paused' | 'sto
 export interface SandboxState {
   version: 1;
   id: string;
+  /** The bundle config's ociVersion (runc's `state` shows it). */
+  ociVersion: string;
   bundle: string;
   rootfs: string;
   status: SandboxStatus;

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: Apache-2.0
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Args, Flags } from '@oclif/core';
+import { E, readBundle, writeFileAtomic } from '@cella/core';
+import { BaseCommand } from '../base-command';
+import type { HolderOptions } from '../holder/holder-main';
+import type { HolderReport } from '../holder/holder-protocol';
+import { errorFromJson } from '../render/errors';
+
+const HOLDER = join(__dirname, '..', '..', 'bin', 'holder.js');
+
+export default class Create extends BaseCommand<typeof Create> {
+  static override description = 'Create a container in its own VM, stopped before its process runs (OCI create)';
+  static override args = { id: Args.string({ description: 'Container id', required: true }) };
+  static override flags = {
+    bundle: Flags.string({ char: 'b', description: 'Bundle folder (holds config.json)', default: '.' }),
+    'pid-file': Flags.string({ description: 'Write the pid of the process that stands for the container here' }),
+    'console-socket': Flags.string({ description: 'Unix socket to receive the pty master (terminal containers)' }),
+    'no-pivot': Flags.boolean({ description: 'Accepted for runc compatibility (the guest decides)' }),
+    'no-new-keyring': Flags.boolean({ description: 'Accepted for runc compatibility' }),
+    'preserve-fds': Flags.integer({ description: 'Accepted for runc compatibility; must be 0', default: 0 }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Create);
+    const g = this.globals(flags);
+    const bundle = await readBundle(flags.bundle);
+    if (bundle.spec.process?.terminal) {
+      throw E.NOT_SUPPORTED.create('Terminal containers (process.terminal) are not supported yet', { details: { file: bundle.configFile, field: 'process.terminal' } });
+    }
+    if (flags['preserve-fds'] !== 0) throw E.NOT_SUPPORTED.create('--preserve-fds is not supported', { details: { value: flags['preserve-fds'] } });
+    const opts: HolderOptions = { id: args.id, bundle: bundle.dir, root: g.root && resolve(g.root), config: g.config && resolve(g.config), debug: g.debug };
+    // The holder keeps this command's stdio (the container's), stays our child (a subreaper such as containerd's
+    // shim adopts it when we exit), and reports on fd 3 once the container is created.
+    const holder = spawn(process.execPath, [HOLDER, JSON.stringify(opts)], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], detached: true });
+    const report = await new Promise<HolderReport | undefined>((done) => {
+      const lines = createInterface({ input: holder.stdio[3] as NodeJS.ReadableStream });
+      lines.once('line', (l) => { try { done(JSON.parse(l) as HolderReport); } catch { done(undefined); } });
+      lines.once('close', () => done(undefined));
+    });
+    if (!report) throw E.INTERNAL.create('The container holder exited before the container was created', { details: { id: args.id } });
+    if (!report.ok) throw errorFromJson(report.error);
+    if (flags['pid-file']) await writeFileAtomic(resolve(flags['pid-file']), String(report.pid), 0o644);
+    holder.unref();
+    (holder.stdio[3] as NodeJS.ReadableStream & { destroy(): void }).destroy();
+  }
+}

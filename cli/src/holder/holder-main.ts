@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The holder: the host process that stands for a container made by `cella create` (docs/adr/0006). It boots the
+ * sandbox, reports on fd 3, serves the control socket, relays stdio once started, forwards the signals it gets,
+ * and exits with the container's status (128+n when killed), leaving the state folder marked stopped.
+ */
+import { appendFileSync, createWriteStream } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { constants } from 'node:os';
+import { join } from 'node:path';
+import { E, JsonLogger, readBundle, type SandboxHandle, type SandboxService } from '@cella/core';
+import { TtrpcServer } from '@cella/core/ttrpc';
+import { errorJson } from '../render/errors';
+import { loadRuntime } from '../runtime';
+import { makeSandboxService } from '../sandbox';
+import { CONTROL_SOCKET, decodeKill, HOLDER_SERVICE, HolderMethod, type HolderReport } from './holder-protocol';
+
+export interface HolderOptions { id: string; bundle: string; root?: string; config?: string; debug?: boolean; log?: string }
+
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+class Holder {
+  private started = false;
+  private exiting = false;
+  private forward: ((sig: number) => void) | undefined;
+  private control: Server | undefined;
+
+  constructor(private readonly service: SandboxService, private readonly live: SandboxHandle) {}
+
+  serve(): Promise<void> {
+    const server = new TtrpcServer();
+    server.register(HOLDER_SERVICE, HolderMethod.Start, () => { this.start(); return new Uint8Array(); });
+    server.register(HOLDER_SERVICE, HolderMethod.Kill, (payload) => { this.kill(decodeKill(payload).signal); return new Uint8Array(); });
+    const control = createServer((sock) => { server.serve(sock); });
+    this.control = control;
+    for (const s of SIGNALS) process.on(s, () => this.kill(constants.signals[s]));
+    return new Promise((resolve, reject) => {
+      control.once('error', reject);
+      control.listen(join(this.live.ctx.runDir, CONTROL_SOCKET), () => resolve());
+    });
+  }
+
+  private start(): void {
+    if (this.started || this.exiting) throw E.SANDBOX_BUSY.create('cannot start an already running container', { details: { id: this.live.ctx.id } });
+    this.started = true;
+    this.service.startAndWait(this.live, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }, {
+      onSignal: (cb) => { this.forward = cb; },
+    }).then((status) => this.exit(status, false), () => this.exit(255, true));
+  }
+
+  /** Before start there is no process to signal: the container ends as if its init was killed. */
+  private kill(sig: number): void {
+    if (this.forward) this.forward(sig);
+    else if (!this.started) void this.exit(128 + sig, false);
+  }
+
+  private async exit(status: number, failed: boolean): Promise<void> {
+    if (this.exiting) return;
+    this.exiting = true;
+    this.control?.close();
+    if (failed) process.exitCode = status;
+    await this.service.finish(this.live, failed, { exitStatus: status }).catch(() => undefined);
+    process.exit(status);
+  }
+}
+
+async function main(): Promise<void> {
+  const opts = JSON.parse(process.argv[2] ?? '{}') as HolderOptions;
+  const report = createWriteStream('', { fd: 3 });
+  const send = (r: HolderReport): Promise<void> => new Promise((resolve) => report.end(`${JSON.stringify(r)}\n`, () => resolve()));
+  // The holder's stdout/stderr belong to the container: its own log goes to --log (or nowhere).
+  const logger = new JsonLogger((line) => { if (opts.log) appendFileSync(opts.log, `${line}\n`); }, opts.debug ? 'debug' : 'warn', { name: 'cella-holder' });
+  try {
+    const rt = await loadRuntime({ root: opts.root, config: opts.config, debug: opts.debug }, logger);
+    const service = makeSandboxService(rt);
+    await service.collectStale();
+    const bundle = await readBundle(opts.bundle);
+    const live = await service.create(opts.id, bundle);
+    const holder = new Holder(service, live);
+    await holder.serve();
+    await send({ ok: true, pid: process.pid });
+  } catch (err) {
+    logger.error('create failed', { err });
+    await send({ ok: false, error: errorJson(err).error as Record<string, unknown> });
+    process.exit(1);
+  }
+}
+
+void main();

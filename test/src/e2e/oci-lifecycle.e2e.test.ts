@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: Apache-2.0
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, promises as fs, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { CELLA, listTree, makeBundle, processesMentioning, tempDir } from '../helpers/cella';
+
+interface Result { code: number | null; stdout: string; stderr: string }
+type Runtime = (args: string[]) => Result;
+
+function runtime(cmd: string, prefix: string[], root: string): Runtime {
+  return (args) => {
+    // `create` leaves a process holding its stdio (runc's init, cella's holder), as a shim's fifos would be:
+    // give it files, or a pipe would stay open until the container ends.
+    if (args[0] === 'create') {
+      const outFile = `${root}.create.out`;
+      const fd = openSync(outFile, 'w');
+      try {
+        const r = spawnSync(cmd, [...prefix, '--root', root, ...args], { timeout: 120_000, stdio: ['ignore', fd, fd] });
+        return { code: r.status, stdout: '', stderr: readFileSync(outFile, 'utf8') };
+      } finally {
+        closeSync(fd);
+        rmSync(outFile, { force: true });
+      }
+    }
+    const r = spawnSync(cmd, [...prefix, '--root', root, ...args], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+}
+
+async function waitStatus(rt: Runtime, id: string, want: string): Promise<Record<string, unknown>> {
+  for (let i = 0; i < 300; i++) {
+    const r = rt(['state', id]);
+    if (r.code === 0) {
+      const st = JSON.parse(r.stdout) as Record<string, unknown>;
+      if (st.status === want) return st;
+    }
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error(`${id} never became ${want}`);
+}
+
+interface Trace { keys: string[][]; statuses: string[]; codes: Record<string, number | null>; errors: Record<string, string>; pidFile: string; ociVersion: unknown }
+
+/** The same lifecycle driven through a runtime; returns what a user sees. */
+async function drive(rt: Runtime, bundle: string, id: string, pidFile: string): Promise<Trace> {
+  const t: Trace = { keys: [], statuses: [], codes: {}, errors: {}, pidFile: '', ociVersion: undefined };
+  const step = (name: string, args: string[]): Result => {
+    const r = rt(args);
+    t.codes[name] = r.code;
+    if (r.code !== 0) t.errors[name] = r.stderr;
+    return r;
+  };
+  step('create', ['create', '--bundle', bundle, '--pid-file', pidFile, id]);
+  t.pidFile = readFileSync(pidFile, 'utf8');
+  const created = JSON.parse(step('state-created', ['state', id]).stdout) as Record<string, unknown>;
+  t.keys.push(Object.keys(created));
+  t.statuses.push(String(created.status));
+  t.ociVersion = created.ociVersion;
+  step('start', ['start', id]);
+  const running = await waitStatus(rt, id, 'running');
+  t.statuses.push(String(running.status));
+  step('start-again', ['start', id]);
+  step('delete-running', ['delete', id]);
+  step('kill', ['kill', id, 'KILL']);
+  const stopped = await waitStatus(rt, id, 'stopped');
+  t.statuses.push(String(stopped.status));
+  t.keys.push(Object.keys(stopped));
+  assert.equal(stopped.pid, 0);
+  step('kill-stopped', ['kill', id, 'TERM']);
+  step('kill-stopped-all', ['kill', '--all', id, 'TERM']);
+  step('delete', ['delete', id]);
+  step('state-deleted', ['state', id]);
+  step('delete-force-missing', ['delete', '--force', id]);
+  return t;
+}
+
+/** Differential: the same bundles under runc and under cella (real VMs), compared as a user sees them. */
+describe('OCI lifecycle, differential against runc (real VM)', function () {
+  this.timeout(300_000);
+  let root: string;
+  let runcRoot: string;
+  before(function () {
+    if (spawnSync('runc', ['--version']).status !== 0) this.skip();
+  });
+  beforeEach(() => { root = tempDir('root'); runcRoot = tempDir('runc'); });
+  afterEach(async () => {
+    assert.deepEqual(processesMentioning(root), [], 'no process of the sandbox is left running');
+    assert.deepEqual(listTree(root), [], 'no state is left under the root dir');
+    await fs.rm(root, { recursive: true, force: true });
+    await fs.rm(runcRoot, { recursive: true, force: true });
+  });
+
+  it('create, start, state, kill, delete and their refusals match runc', async () => {
+    const bundle = await makeBundle(['sh', '-c', 'sleep 60']);
+    const runc = await drive(runtime('runc', [], runcRoot), bundle, 'diff1', join(runcRoot, 'pid'));
+    const cella = await drive(runtime(process.execPath, [CELLA], root), bundle, 'diff1', join(root, '..', `${root.split('/').pop()}.pid`));
+    await fs.rm(join(root, '..', `${root.split('/').pop()}.pid`), { force: true });
+    assert.deepEqual(cella.keys, runc.keys, 'state JSON keys');
+    assert.deepEqual(cella.statuses, runc.statuses, 'status transitions');
+    assert.deepEqual(cella.codes, runc.codes, 'exit codes');
+    assert.equal(cella.ociVersion, runc.ociVersion);
+    assert.match(cella.pidFile, /^\d+$/, 'pid file: a number without a trailing newline');
+    for (const [step, text] of [
+      ['start-again', 'cannot start an already running container'],
+      ['delete-running', 'cannot delete container diff1 that is not stopped: running'],
+      ['kill-stopped', 'container not running'],
+      ['state-deleted', 'container does not exist'],
+    ]) {
+      assert.ok(runc.errors[step!]?.includes(text!), `runc ${step}: ${runc.errors[step!]}`);
+      assert.ok(cella.errors[step!]?.includes(text!), `cella ${step}: ${cella.errors[step!]}`);
+    }
+    assert.equal(existsSync(join(root, 'diff1')), false);
+  });
+
+  it('run passes the exit status through as runc does', async () => {
+    for (const status of [0, 7]) {
+      const bundle = await makeBundle(['sh', '-c', `echo out; exit ${status}`]);
+      const runc = runtime('runc', [], runcRoot)(['run', '--bundle', bundle, `run${status}`]);
+      const cella = runtime(process.execPath, [CELLA], root)(['run', '--bundle', bundle, `run${status}`]);
+      assert.equal(runc.code, status);
+      assert.equal(cella.code, runc.code, cella.stderr);
+      assert.equal(cella.stdout, runc.stdout);
+    }
+  });
+});
