@@ -85,7 +85,7 @@ export class StorageMounter {
     }
     await mkdir(s.mountPoint, { recursive: true });
     try {
-      await this.options.run('mount', args);
+      await this.runMount(s, args);
     } catch (err) {
       throw AgentErrors.AGENT_MOUNT.create('A storage cannot be mounted', {
         details: { driver: s.driver, source: s.source, mountPoint: s.mountPoint }, cause: err,
@@ -93,6 +93,20 @@ export class StorageMounter {
     }
     this.mounted.set(s.mountPoint, { storage: s, refs: 1 });
     this.options.logger.debug('Storage mounted', { driver: s.driver, source: s.source, mountPoint: s.mountPoint });
+  }
+
+  /**
+   * The guest loads virtiofs only when a sandbox needs it (not at boot): a virtio-fs mount that fails is
+   * retried once after `modprobe virtiofs` (a no-op when it is loaded or built in).
+   */
+  private async runMount(s: GuestStorage, args: string[]): Promise<void> {
+    try {
+      await this.options.run('mount', args);
+    } catch (err) {
+      if (s.driver !== 'virtio-fs') throw err;
+      await this.options.run('modprobe', ['virtiofs']).catch((e: unknown) => this.options.logger.warn('modprobe virtiofs failed', { err: e }));
+      await this.options.run('mount', args);
+    }
   }
 
   private async unmount(mountPoint: string): Promise<void> {

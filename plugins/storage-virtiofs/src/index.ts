@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: Apache-2.0
+import plugin from './plugin';
+
+export { VirtiofsStorageDriver, SHARED_TAG, GUEST_SHARED_DIR } from './virtiofs-storage-driver';
+export { buildVirtiofsdArgs, detectFlavour, probeVirtiofsd, resolveVirtiofsdPath } from './virtiofsd-binary';
+export type { VirtiofsdArgsOptions, VirtiofsdBinary, VirtiofsdFlavour } from './virtiofsd-binary';
+export { VirtiofsdDaemon } from './virtiofsd-daemon';
+export { VirtiofsHostChecks } from './host-checks';
+export { DEFAULT_VIRTIOFSD_PATHS, resolveVirtiofsConfig } from './virtiofs-config';
+export type { VirtiofsCacheMode, VirtiofsConfig, VirtiofsSandboxMode } from './virtiofs-config';
+export { VirtiofsErrors } from './virtiofs-errors';
+export default plugin;

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+import { execFile } from 'node:child_process';
+import { constants, promises as fs } from 'node:fs';
+import type { VirtiofsCacheMode, VirtiofsSandboxMode } from './virtiofs-config';
+import { DEFAULT_VIRTIOFSD_PATHS } from './virtiofs-config';
+import { VirtiofsErrors } from './virtiofs-errors';
+
+/** `rust`: the virtiofsd project (`--shared-dir`); `c`: QEMU's legacy daemon (`-o source=`). */
+export type VirtiofsdFlavour = 'rust' | 'c';
+
+export interface VirtiofsdBinary {
+  path: string;
+  flavour: VirtiofsdFlavour;
+  /** The first line of `--version`. */
+  version: string;
+}
+
+export interface VirtiofsdArgsOptions {
+  socketPath: string;
+  sharedDir: string;
+  cache: VirtiofsCacheMode;
+  threadPoolSize: number;
+  xattr: boolean;
+  sandbox: VirtiofsSandboxMode;
+  extraArgs: readonly string[];
+}
+
+/** Tell the flavour from `--version` or `--help` output; undefined when neither kind is recognised. */
+export function detectFlavour(text: string): VirtiofsdFlavour | undefined {
+  if (/--shared-dir\b/.test(text)) return 'rust';
+  if (/-o source=|QEMU Project|FUSE kernel interface|virtiofsd version \d/.test(text)) return 'c';
+  if (/^virtiofsd \d+\.\d+/m.test(text)) return 'rust';
+  return undefined;
+}
+
+/** The command line for one virtiofsd serving `sharedDir` on `socketPath`, in the flavour's own syntax. */
+export function buildVirtiofsdArgs(flavour: VirtiofsdFlavour, o: VirtiofsdArgsOptions): string[] {
+  if (!Number.isInteger(o.threadPoolSize) || o.threadPoolSize < 0) {
+    throw optionError('thread_pool_size', String(o.threadPoolSize), 'an integer of 0 or more');
+  }
+  if (flavour === 'rust') {
+    const args = ['--socket-path', o.socketPath, '--shared-dir', o.sharedDir, '--cache', o.cache, '--sandbox', o.sandbox];
+    args.push('--thread-pool-size', String(o.threadPoolSize));
+    if (o.xattr) args.push('--xattr');
+    return [...args, ...o.extraArgs];
+  }
+  // QEMU's C virtiofsd: `never` is called `none`; it has no `metadata` cache and no unsandboxed mode.
+  if (o.cache === 'metadata') {
+    throw optionError('cache_mode', o.cache, 'never, auto or always (QEMU\'s C virtiofsd has no metadata cache)');
+  }
+  if (o.sandbox === 'none') {
+    throw optionError('sandbox', o.sandbox, 'namespace or chroot (QEMU\'s C virtiofsd always confines itself)');
+  }
+  const cache = o.cache === 'never' ? 'none' : o.cache;
+  return [
+    `--socket-path=${o.socketPath}`, '-o', `source=${o.sharedDir}`, '-o', `cache=${cache}`,
+    '-o', `sandbox=${o.sandbox}`, '-o', o.xattr ? 'xattr' : 'no_xattr',
+    `--thread-pool-size=${o.threadPoolSize}`, ...o.extraArgs,
+  ];
+}
+
+function optionError(option: string, value: string, allowed: string): Error {
+  return VirtiofsErrors.STORAGE_VIRTIOFSD_OPTION.create('The configured virtiofsd option is not supported by this virtiofsd', {
+    details: { option, value, allowed },
+    hint: `Set ${option} under [plugins."storage.virtiofs"] to ${allowed}, or point virtiofsd_path at the Rust virtiofsd.`,
+  });
+}
+
+/** The configured path, or the first default that exists; a missing one is an E_STORAGE_VIRTIOFSD error. */
+export async function resolveVirtiofsdPath(configured: string | undefined): Promise<string> {
+  if (configured !== undefined) return configured;
+  for (const p of DEFAULT_VIRTIOFSD_PATHS) {
+    if (await fs.stat(p).then((s) => s.isFile(), () => false)) return p;
+  }
+  throw VirtiofsErrors.STORAGE_VIRTIOFSD.create('No virtiofsd was found', {
+    details: { searched: DEFAULT_VIRTIOFSD_PATHS },
+    hint: 'Install virtiofsd or set virtiofsd_path under [plugins."storage.virtiofs"].',
+  });
+}
+
+function runText(file: string, args: string[]): Promise<string> {
+  return new Promise((resolve) => {
+    execFile(file, args, { timeout: 5000 }, (_err, stdout, stderr) => resolve(`${String(stdout)}\n${String(stderr)}`));
+  });
+}
+
+/** Check that the binary is an executable file and find its flavour and version. */
+export async function probeVirtiofsd(configured: string | undefined): Promise<VirtiofsdBinary> {
+  const path = await resolveVirtiofsdPath(configured);
+  const stat = await fs.stat(path).catch(() => undefined);
+  const executable = stat?.isFile() === true && (await fs.access(path, constants.X_OK).then(() => true, () => false));
+  if (!executable) {
+    throw VirtiofsErrors.STORAGE_VIRTIOFSD.create('The virtiofsd binary is missing or not executable', {
+      details: { path, exists: stat !== undefined },
+      hint: 'Set virtiofsd_path under [plugins."storage.virtiofs"] to an executable virtiofsd.',
+    });
+  }
+  const versionText = await runText(path, ['--version']);
+  const flavour = detectFlavour(versionText) ?? detectFlavour(await runText(path, ['--help']));
+  if (flavour === undefined) {
+    throw VirtiofsErrors.STORAGE_VIRTIOFSD.create('The virtiofsd binary is of an unknown kind', {
+      details: { path, version: versionText.trim().slice(0, 200) },
+      hint: 'Use the Rust virtiofsd or QEMU\'s C virtiofsd.',
+    });
+  }
+  const version = versionText.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? 'unknown';
+  return { path, flavour, version };
+}
