@@ -45,7 +45,7 @@ describe('VirtiofsStorageDriver (root, real mounts and virtiofsd)', function () 
     ];
     const res = await driver.prepare({ containerId: 'c1', rootfsPath: b.rootfs, readonly: true, mounts });
     const shared = driver.sharedDir;
-    assert.deepEqual(res.devices, [{ kind: 'fs', id: 'cella-fs0', socketPath: driver.socketPath, tag: 'cella-shared' }]);
+    assert.deepEqual(res.devices, [{ kind: 'fs', id: 'shared-fs0', socketPath: driver.socketPath, tag: 'cella-shared' }]);
     assert.deepEqual(res.storages, [{ driver: 'virtio-fs', source: 'cella-shared', fstype: 'virtiofs', options: [], mountPoint: '/run/cella/shared' }]);
     assert.equal(res.guestRootPath, '/run/cella/shared/c1/rootfs');
     assert.deepEqual(res.guestMounts.map((m) => m.source), ['/run/cella/shared/c1/mounts/0', '/run/cella/shared/c1/mounts/1', 'proc']);

@@ -91,7 +91,8 @@ export class VirtiofsStorageDriver implements StorageDriver {
       if (first) await this.cleanup().catch((e: unknown) => this.sandbox.logger.warn('Undoing the shared folder failed', { err: e }));
       throw err;
     }
-    const device: VmDevice = { kind: 'fs', id: 'cella-fs0', socketPath: this.socketPath, tag: SHARED_TAG };
+    // Not `cella-…`: the QEMU plugin reserves that prefix for its own devices.
+    const device: VmDevice = { kind: 'fs', id: 'shared-fs0', socketPath: this.socketPath, tag: SHARED_TAG };
     const storage: GuestStorage = { driver: 'virtio-fs', source: SHARED_TAG, fstype: 'virtiofs', options: [], mountPoint: GUEST_SHARED_DIR };
     return {
       devices: first ? [device] : [],

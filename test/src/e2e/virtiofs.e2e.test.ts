@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+import { strict as assert } from 'node:assert';
+import { promises as fs, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cella, listTree, makeBundle, processesMentioning, tempDir } from '../helpers/cella';
+
+/** The virtio-fs storage plugin selected by config, through `cella run` with a real VM and virtiofsd. */
+describe('virtio-fs volumes (real VM, real virtiofsd)', function () {
+  this.timeout(180_000);
+  let root: string;
+  let dir: string;
+  beforeEach(() => { root = tempDir('root'); dir = tempDir('vfs'); });
+  afterEach(async () => {
+    assert.deepEqual(processesMentioning(root), [], 'no virtiofsd or QEMU is left running');
+    assert.deepEqual(listTree(root), [], 'no state is left under the root dir');
+    const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.includes(root));
+    assert.deepEqual(mounts, [], 'no mount is left under the root dir');
+    await fs.rm(root, { recursive: true, force: true });
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('shares a read-write and a read-only volume with the host', async () => {
+    const rw = join(dir, 'rw');
+    const ro = join(dir, 'ro');
+    await fs.mkdir(rw);
+    await fs.mkdir(ro);
+    await fs.writeFile(join(rw, 'from-host'), 'written on the host\n');
+    await fs.writeFile(join(ro, 'keep'), 'read-only\n');
+    const script = 'cat /root/from-host; echo written in the guest > /root/from-guest; '
+      + '{ echo x > /var/tmp/keep && echo RO-WRITABLE; } 2>&1; true';
+    const bundle = await makeBundle(['sh', '-c', script], (s) => {
+      (s.mounts as unknown[]).push(
+        { destination: '/root', type: 'bind', source: rw, options: ['rbind', 'rw'] },
+        { destination: '/var/tmp', type: 'bind', source: ro, options: ['rbind', 'ro'] },
+      );
+    });
+    const config = join(dir, 'config.toml');
+    await fs.writeFile(config, 'version = 1\n[storage]\nplugin = "@cella/storage-virtiofs"\n');
+    const r = await cella(['run', '--config', config, '--root', root, '--bundle', bundle, 'vfs1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^written on the host$/m);
+    assert.equal(await fs.readFile(join(rw, 'from-guest'), 'utf8'), 'written in the guest\n');
+    assert.doesNotMatch(r.stdout, /RO-WRITABLE/);
+    assert.match(r.stdout, /Read-only file system/);
+    assert.equal(await fs.readFile(join(ro, 'keep'), 'utf8'), 'read-only\n');
+  });
+
+  it('names a volume whose source does not exist, and leaves nothing behind', async () => {
+    const bundle = await makeBundle(['true'], (s) => {
+      (s.mounts as unknown[]).push({ destination: '/root', type: 'bind', source: join(dir, 'missing'), options: ['rbind'] });
+    });
+    const config = join(dir, 'config.toml');
+    await fs.writeFile(config, 'version = 1\n[storage]\nplugin = "@cella/storage-virtiofs"\n');
+    const r = await cella(['run', '--config', config, '--root', root, '--bundle', bundle, 'vfs2']);
+    assert.equal(r.code, 1);
+    assert.ok(r.stderr.includes(join(dir, 'missing')), r.stderr);
+  });
+});
