@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import { E, isAlive, type SandboxState, type StateStore } from '@cella/core';
+import { isAlive, notFound, rfc3339Nano, type OciContainerRecord, type SandboxState, type StateStore } from '@cella/core';
 
 /** A container's state as the OCI commands see it: a live status (its holder may have died) and runc's pid. */
 export interface ContainerView {
@@ -11,7 +11,7 @@ export interface ContainerView {
 }
 
 export async function viewContainer(store: StateStore, id: string): Promise<ContainerView> {
-  if (!(await store.exists(id))) throw E.SANDBOX_NOT_FOUND.create('container does not exist', { details: { id } });
+  if (!(await store.exists(id))) throw notFound(id);
   const state = await store.read<SandboxState>(id);
   const alive = isAlive(state.owner.pid, state.owner.startTime);
   const status = state.status !== 'stopped' && !alive ? 'stopped' : state.status;
@@ -24,13 +24,11 @@ export async function viewContainer(store: StateStore, id: string): Promise<Cont
  */
 export const OCI_RUNTIME_SPEC_VERSION = '1.0.2-dev';
 
-/** runc's `state` object: these keys in this order; annotations left out when empty; owner '' in `state`. */
-export function ociState(v: ContainerView, owner: string): Record<string, unknown> {
+/** The record core's runc-exact `state`/`list` formatters take. */
+export function ociRecord(v: ContainerView): OciContainerRecord {
   const s = v.state;
-  const out: Record<string, unknown> = {
-    ociVersion: OCI_RUNTIME_SPEC_VERSION, id: s.id, pid: v.pid, status: v.status, bundle: s.bundle, rootfs: s.rootfs, created: s.createdAt,
+  return {
+    ociVersion: OCI_RUNTIME_SPEC_VERSION, id: s.id, pid: v.pid, status: v.status, bundle: s.bundle, rootfs: s.rootfs,
+    created: rfc3339Nano(new Date(s.createdAt)), annotations: s.annotations,
   };
-  if (s.annotations && Object.keys(s.annotations).length > 0) out.annotations = s.annotations;
-  out.owner = owner;
-  return out;
 }

@@ -20,3 +20,4 @@ export * from './plugin/semver-range';
 export * from './sandbox/sandbox-service';
 export * from './sandbox/sandbox-state';
 export * from './sandbox/stdio-relay';
+export * from './oci';

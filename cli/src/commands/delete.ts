@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Args, Flags } from '@oclif/core';
-import { E, isCellaError, terminateProcess } from '@cella/core';
+import { assertTransition, isCellaError, OciErrors, terminateProcess } from '@cella/core';
 import { BaseCommand } from '../base-command';
 import { viewContainer } from '../container-view';
 import { makeSandboxService } from '../sandbox';
@@ -17,12 +17,10 @@ export default class Delete extends BaseCommand<typeof Delete> {
     try {
       v = await viewContainer(rt.store, args.id);
     } catch (err) {
-      if (flags.force && isCellaError(err, E.SANDBOX_NOT_FOUND.code)) return;
+      if (flags.force && isCellaError(err, OciErrors.OCI_NOT_FOUND.code)) return;
       throw err;
     }
-    if ((v.status === 'running' || v.status === 'paused') && !flags.force) {
-      throw E.SANDBOX_BUSY.create(`cannot delete container ${args.id} that is not stopped: ${v.status}`, { details: { id: args.id } });
-    }
+    assertTransition(v.status, flags.force ? 'deleteForce' : 'delete', args.id);
     // The process that stands for the container (its holder, or a foreground `cella run`) goes first: a created
     // container's init is killed (as runc does), a running one only with --force.
     if (v.status !== 'stopped') await terminateProcess(v.state.owner.pid, v.state.owner.startTime, 0);

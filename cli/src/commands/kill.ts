@@ -1,24 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-import { constants } from 'node:os';
 import { Args, Flags } from '@oclif/core';
-import { E, StateStore } from '@cella/core';
+import { assertTransition, E, parseSignal, StateStore } from '@cella/core';
 import { BaseCommand } from '../base-command';
 import { viewContainer } from '../container-view';
 import { callHolder } from '../holder/holder-client';
 import { encodeKill, HolderMethod } from '../holder/holder-protocol';
-
-/** runc's signal argument: a number, or a name with or without SIG, any case. */
-export function parseSignal(arg: string): number {
-  if (/^\d+$/.test(arg)) {
-    const n = Number(arg);
-    if (n > 0 && n < 65) return n;
-  } else {
-    const name = arg.toUpperCase().startsWith('SIG') ? arg.toUpperCase() : `SIG${arg.toUpperCase()}`;
-    const n = (constants.signals as Record<string, number>)[name];
-    if (n !== undefined) return n;
-  }
-  throw E.INVALID_SIGNAL.create(`unknown signal "${arg}"`, { details: { signal: arg } });
-}
 
 export default class Kill extends BaseCommand<typeof Kill> {
   static override description = 'Send a signal to the container\'s process (default SIGTERM)';
@@ -33,10 +19,10 @@ export default class Kill extends BaseCommand<typeof Kill> {
     const signal = parseSignal(args.signal);
     const store = new StateStore(await this.stateRoot(this.globals(flags)));
     const v = await viewContainer(store, args.id);
-    if (v.status === 'stopped' || v.status === 'creating') {
-      if (flags.all) return;
-      throw E.SANDBOX_BUSY.create('container not running', { details: { id: args.id } });
-    }
+    assertTransition(v.status, flags.all ? 'killAll' : 'kill', args.id);
+    if (v.status === 'stopped') return;
+    // runc accepts any number and lets the kernel refuse it; the guest needs a real one.
+    if (signal < 1 || signal > 64) throw E.INVALID_SIGNAL.create('unable to signal init: invalid argument', { details: { signal } });
     await callHolder(v.runDir, HolderMethod.Kill, encodeKill({ signal, all: flags.all }));
   }
 }

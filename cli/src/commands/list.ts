@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import { userInfo } from 'node:os';
 import { Flags } from '@oclif/core';
-import { StateStore } from '@cella/core';
+import { formatList, listEntry, StateStore } from '@cella/core';
 import { BaseCommand } from '../base-command';
-import { ociState, viewContainer, type ContainerView } from '../container-view';
-import { out, table } from '../render/output';
+import { ociRecord, viewContainer, type ContainerView } from '../container-view';
 
 export default class List extends BaseCommand<typeof List> {
   static override description = 'List containers (runc\'s table or JSON)';
@@ -21,13 +20,7 @@ export default class List extends BaseCommand<typeof List> {
       const v = await viewContainer(store, id).catch(() => undefined);
       if (v) views.push(v);
     }
-    if (flags.quiet) { if (views.length) out(views.map((v) => v.state.id).join('\n')); return; }
     const owner = userInfo().username;
-    if (flags.format === 'json') {
-      out(views.length ? JSON.stringify(views.map((v) => ociState(v, owner))) : 'null');
-      return;
-    }
-    out(table([['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'],
-      ...views.map((v) => [v.state.id, String(v.pid), v.status, v.state.bundle, v.state.createdAt, owner])]));
+    process.stdout.write(formatList(views.map((v) => listEntry(ociRecord(v), owner)), flags.format as 'table' | 'json', flags.quiet));
   }
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Args } from '@oclif/core';
-import { StateStore } from '@cella/core';
+import { ociStateJson, StateStore } from '@cella/core';
 import { BaseCommand } from '../base-command';
-import { ociState, viewContainer } from '../container-view';
+import { ociRecord, viewContainer } from '../container-view';
 
 export default class State extends BaseCommand<typeof State> {
   static override description = 'Print the state of a container as JSON (runc\'s keys)';
@@ -11,7 +11,7 @@ export default class State extends BaseCommand<typeof State> {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(State);
     const store = new StateStore(await this.stateRoot(this.globals(flags)));
-    // As runc: two-space JSON with no trailing newline.
-    process.stdout.write(JSON.stringify(ociState(await viewContainer(store, args.id), ''), undefined, 2));
+    // runc's bytes exactly: two-space JSON, no trailing newline.
+    process.stdout.write(ociStateJson(ociRecord(await viewContainer(store, args.id))));
   }
 }

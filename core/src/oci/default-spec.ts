@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { goJson, type GoJsonValue } from './go-json';
 import type { OciMount, OciSpec } from './spec';
 
 export interface DefaultSpecOptions {
@@ -17,7 +18,7 @@ const CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
 
 /**
  * The config.json `runc spec` writes (runc 1.1.5, libcontainer/specconv `Example` and `ToRootless`), same
- * content and key order, so `goJson(defaultSpec(), '\t')` is byte for byte runc's file. A fresh object each call.
+ * content and key order, so `specFileText(defaultSpec())` is byte for byte runc's file. A fresh object each call.
  */
 export function defaultSpec(options: DefaultSpecOptions = {}): OciSpec {
   const spec: OciSpec = {
@@ -46,6 +47,11 @@ export function defaultSpec(options: DefaultSpecOptions = {}): OciSpec {
     },
   };
   return options.rootless ? toRootless(spec, options) : spec;
+}
+
+/** A spec as `runc spec` writes it to config.json: Go's JSON, tab-indented, no trailing newline. */
+export function specFileText(spec: OciSpec): string {
+  return goJson(spec as unknown as GoJsonValue, '\t');
 }
 
 function defaultMounts(): OciMount[] {

@@ -35,12 +35,15 @@ describe('OCI state machine and formats against real runc (differential)', funct
     writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
   });
 
-  afterEach(() => {
+  const deleteAll = (): void => {
     if (!root) return;
     for (const id of runc(['--root', root, 'list', '-q']).stdout.split('\n').filter(Boolean)) runc(['--root', root, 'delete', '--force', id]);
+  };
+  afterEach(deleteAll);
+  after(() => {
+    deleteAll();
+    if (work) rmSync(work, { recursive: true, force: true });
   });
-
-  after(() => { if (work) rmSync(work, { recursive: true, force: true }); });
 
   const r = (...args: string[]): RuncResult => runc(['--root', root, ...args]);
   const statusOf = (id: string): string | undefined => {
@@ -84,7 +87,8 @@ describe('OCI state machine and formats against real runc (differential)', funct
     }
   }
 
-  const OPS: OciOperation[] = ['create', 'start', 'kill', 'killAll', 'pause', 'resume', 'delete', 'deleteForce', 'exec'];
+  // `create` last: on a free id it makes the container.
+  const OPS: OciOperation[] = ['start', 'kill', 'killAll', 'pause', 'resume', 'delete', 'deleteForce', 'exec', 'create'];
 
   for (const status of ['created', 'running', 'paused', 'stopped'] as const) {
     it(`allows and refuses the same operations as runc on a ${status} container, with runc's texts and exit codes`, async () => {

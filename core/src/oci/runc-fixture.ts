@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /** Test-only: drive the real runc so Cella's OCI pieces are checked against it, not against copied strings. */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -27,8 +27,19 @@ export function runc(args: string[], asUser?: number): RuncResult {
   const [cmd, argv] = asUser === undefined
     ? ['runc', full]
     : ['setpriv', [`--reuid=${asUser}`, `--regid=${asUser}`, '--clear-groups', 'runc', ...full]];
-  const r = spawnSync(cmd, argv, { encoding: 'utf8', timeout: 30_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, error: lastError(r.stderr) };
+  // Output goes to files, not pipes: a container made by `create` inherits runc's stdout and stderr and
+  // would hold a pipe open for as long as it lives.
+  const dir = mkdtempSync(join(tmpdir(), 'cella-runc-out-'));
+  const fds = [openSync(join(dir, 'out'), 'w+'), openSync(join(dir, 'err'), 'w+')];
+  try {
+    const r = spawnSync(cmd, argv, { stdio: ['ignore', fds[0]!, fds[1]!], timeout: 30_000 });
+    const stdout = readFileSync(join(dir, 'out'), 'utf8');
+    const stderr = readFileSync(join(dir, 'err'), 'utf8');
+    return { code: r.status, stdout, stderr, error: lastError(stderr) };
+  } finally {
+    for (const fd of fds) closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function lastError(stderr: string): string | undefined {
