@@ -26,6 +26,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Commands that print data take --json. */
   protected jsonOutput = false;
+  /** Exit status of a failed command (runc: 1; `exec` 255). */
+  protected errorExitStatus = ERROR_EXIT_STATUS;
 
   private g: GlobalOptions | undefined;
 
@@ -69,7 +71,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         : `time="${new Date().toISOString()}" level=error msg="${errorChain(error).join(': ')}"`;
       try { appendFileSync(this.g.log, `${rec}\n`); } catch { /* the log is best effort */ }
     }
-    process.exitCode = ERROR_EXIT_STATUS;
-    return this.exit(ERROR_EXIT_STATUS);
+    process.exitCode = this.errorExitStatus;
+    return this.exit(this.errorExitStatus);
   }
 }

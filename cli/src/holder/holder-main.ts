@@ -13,6 +13,7 @@ import { TtrpcServer } from '@cella/core/ttrpc';
 import { errorJson } from '../render/errors';
 import { loadRuntime } from '../runtime';
 import { makeSandboxService } from '../sandbox';
+import { registerExec } from './holder-exec';
 import { CONTROL_SOCKET, decodeKill, HOLDER_SERVICE, HolderMethod, type HolderReport } from './holder-protocol';
 
 export interface HolderOptions { id: string; bundle: string; root?: string; config?: string; debug?: boolean; log?: string }
@@ -29,8 +30,9 @@ class Holder {
 
   serve(): Promise<void> {
     const server = new TtrpcServer();
-    server.register(HOLDER_SERVICE, HolderMethod.Start, () => { this.start(); return new Uint8Array(); });
+    server.register(HOLDER_SERVICE, HolderMethod.Start, async () => { await this.start(); return new Uint8Array(); });
     server.register(HOLDER_SERVICE, HolderMethod.Kill, (payload) => { this.kill(decodeKill(payload).signal); return new Uint8Array(); });
+    registerExec(server, this.live, () => this.exiting);
     const control = createServer((sock) => { server.serve(sock); });
     this.control = control;
     for (const s of SIGNALS) process.on(s, () => this.kill(constants.signals[s]));
@@ -40,10 +42,17 @@ class Holder {
     });
   }
 
-  private start(): void {
+  /** Answers once the guest runs the process (so an exec right after finds it), then relays until it exits. */
+  private async start(): Promise<void> {
     if (this.started || this.exiting) throw E.SANDBOX_BUSY.create('cannot start an already running container', { details: { id: this.live.ctx.id } });
     this.started = true;
-    this.service.startAndWait(this.live, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }, {
+    try {
+      await this.service.start(this.live);
+    } catch (err) {
+      void this.exit(255, true);
+      throw err;
+    }
+    this.service.relayAndWait(this.live, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }, {
       onSignal: (cb) => { this.forward = cb; },
     }).then((status) => this.exit(status, false), () => this.exit(255, true));
   }

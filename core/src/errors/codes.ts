@@ -52,6 +52,7 @@ export const E = defineErrorCodes('@cella/core', {
   SANDBOX_NOT_FOUND: 'NotFound',
   SANDBOX_BUSY: 'FailedPrecondition',
   INVALID_SIGNAL: 'InvalidArgument',
+  INVALID_ARGUMENT: 'InvalidArgument',
   SANDBOX_ID: 'InvalidArgument',
   VM_DIED: 'Unavailable',
   TEARDOWN: 'Internal',

@@ -96,13 +96,27 @@ export class SandboxService {
     }
   }
 
-  /** Run the created container's process, relay its stdio, and resolve with its exit status (OCI `start`). */
+  /** Run the created container's process, relay its stdio, and resolve with its exit status. */
   async startAndWait(live: SandboxHandle, io: RunIo, control: RunControl = {}): Promise<number> {
+    await this.start(live);
+    return this.relayAndWait(live, io, control);
+  }
+
+  /** Run the created container's process (OCI `start`): resolves once the guest runs it. */
+  async start(live: SandboxHandle): Promise<void> {
+    try {
+      await live.agent!.startContainer(live.ctx.id);
+      await this.setStatus(live, 'running');
+    } catch (err) {
+      throw await explain(live, err);
+    }
+  }
+
+  /** Relay the started container's stdio and resolve with its exit status (signals forwarded meanwhile). */
+  async relayAndWait(live: SandboxHandle, io: RunIo, control: RunControl = {}): Promise<number> {
     const id = live.ctx.id;
     try {
       const agent = live.agent!;
-      await agent.startContainer(id);
-      await this.setStatus(live, 'running');
       control.onSignal?.((sig) => { agent.signal(id, '', sig).catch(() => undefined); });
       const outDone = Promise.all([pumpOut(agent, 'stdout', id, '', io.stdout), pumpOut(agent, 'stderr', id, '', io.stderr)]);
       // Awaited below, after the wait; a lost connection must not become an unhandled rejection meanwhile.

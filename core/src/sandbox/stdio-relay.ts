@@ -4,6 +4,9 @@ import type { GuestAgent } from '../ports/guest-agent';
 
 const CHUNK = 64 * 1024;
 
+/** What stdio relaying needs of an agent: the guest agent itself, or a holder forwarding to it. */
+export type StdioAgent = Pick<GuestAgent, 'readStdout' | 'readStderr' | 'writeStdin' | 'closeStdin'>;
+
 function writeAsync(out: Writable, data: Buffer): Promise<void> {
   return new Promise((resolve) => {
     if (out.write(data)) resolve();
@@ -12,7 +15,7 @@ function writeAsync(out: Writable, data: Buffer): Promise<void> {
 }
 
 /** Copy a guest stream to a host stream until end of stream (long polls: the guest answers when it has data). */
-export async function pumpOut(agent: GuestAgent, which: 'stdout' | 'stderr', containerId: string, execId: string, out: Writable): Promise<void> {
+export async function pumpOut(agent: StdioAgent, which: 'stdout' | 'stderr', containerId: string, execId: string, out: Writable): Promise<void> {
   for (;;) {
     const data = which === 'stdout'
       ? await agent.readStdout(containerId, execId, CHUNK)
@@ -23,7 +26,7 @@ export async function pumpOut(agent: GuestAgent, which: 'stdout' | 'stderr', con
 }
 
 /** Forward host stdin to the guest process, then close its stdin. Resolves at end of input. */
-export function pumpIn(agent: GuestAgent, containerId: string, execId: string, input: Readable): Promise<void> {
+export function pumpIn(agent: StdioAgent, containerId: string, execId: string, input: Readable): Promise<void> {
   return new Promise((resolve, reject) => {
     let chain = Promise.resolve();
     input.on('data', (chunk: Buffer) => {

@@ -150,7 +150,7 @@ describe('CellaGuestAgent with the real guest agent code on the host (fake crun:
     assert.deepEqual(config.linux?.namespaces, [{ type: 'pid' }]);
     assert.equal(config.linux?.cgroupsPath, '/cella/b1');
     const argv = JSON.parse(readFileSync(join(dir, 'crun', 'b1.argv'), 'utf8')) as string[];
-    assert.deepEqual(argv.slice(2), ['run', '--bundle', join(dir, 'bundles', 'b1'), '--no-pivot', 'b1']);
+    assert.deepEqual(argv.slice(2), ['run', '--bundle', join(dir, 'bundles', 'b1'), '--pid-file', join(dir, 'bundles', 'b1', 'init.pid'), '--no-pivot', 'b1']);
   });
 
   it('sets up the sandbox (fake: no VM): hostname, storages mounted, network stored; remove and destroy undo it', async () => {

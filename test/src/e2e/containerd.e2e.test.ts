@@ -41,4 +41,22 @@ describe('containerd runs containers with cella as the runc binary (real contain
     const left = (() => { try { return readdirSync(SHIM_ROOT).filter((n) => n.startsWith('ctr-e2e')); } catch { return []; } })();
     assert.deepEqual(left, [], 'delete removed the sandbox state');
   });
+
+  it('ctr task exec runs a process in a running container and reports its status', () => {
+    const run = containerd.ctr(['run', '-d', '--runc-binary', CELLA, IMAGE, 'ctr-e2e-2', 'sleep', '120']);
+    assert.equal(run.code, 0, run.stderr);
+    try {
+      const exec = containerd.ctr(['task', 'exec', '--exec-id', 'x1', 'ctr-e2e-2', 'sh', '-c', 'echo hi from exec; exit 2']);
+      assert.equal(exec.code, 2, exec.stderr);
+      assert.equal(exec.stdout, 'hi from exec\n');
+      assert.match(containerd.ctr(['task', 'ls']).stdout, /ctr-e2e-2\s+\d+\s+RUNNING/);
+    } finally {
+      containerd.ctr(['task', 'kill', '-s', 'KILL', 'ctr-e2e-2']);
+      for (let i = 0; i < 100 && !/STOPPED/.test(containerd.ctr(['task', 'ls']).stdout); i++) spawnSync('sleep', ['0.1']);
+      containerd.ctr(['task', 'delete', 'ctr-e2e-2']);
+      containerd.ctr(['container', 'delete', 'ctr-e2e-2']);
+    }
+    const left = (() => { try { return readdirSync(SHIM_ROOT).filter((n) => n.startsWith('ctr-e2e')); } catch { return []; } })();
+    assert.deepEqual(left, [], 'delete removed the sandbox state');
+  });
 });

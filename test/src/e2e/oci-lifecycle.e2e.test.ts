@@ -123,4 +123,39 @@ describe('OCI lifecycle, differential against runc (real VM)', function () {
       assert.equal(cella.stdout, runc.stdout);
     }
   });
+
+  it('exec runs processes in a running container: status, stdin, detached with a pid file, refusals', async () => {
+    const rt = runtime(process.execPath, [CELLA], root);
+    const bundle = await makeBundle(['sh', '-c', 'sleep 120']);
+    assert.equal(rt(['create', '--bundle', bundle, 'ex1']).code, 0);
+    assert.equal(rt(['start', 'ex1']).code, 0);
+    try {
+      const fg = rt(['exec', 'ex1', 'sh', '-c', 'echo exec-out; echo exec-err >&2; exit 5']);
+      assert.equal(fg.code, 5, fg.stderr);
+      assert.equal(fg.stdout, 'exec-out\n');
+      assert.match(fg.stderr, /^exec-err$/m);
+      const cat = spawnSync(process.execPath, [CELLA, '--root', root, 'exec', 'ex1', 'cat'], { input: 'through stdin\n', encoding: 'utf8' });
+      assert.equal(cat.status, 0, cat.stderr);
+      assert.equal(cat.stdout, 'through stdin\n');
+      const pidFile = `${root}.exec.pid`;
+      const out = `${root}.exec.out`;
+      const fd = openSync(out, 'w');
+      const det = spawnSync(process.execPath, [CELLA, '--root', root, 'exec', '-d', '--pid-file', pidFile, 'ex1', 'sh', '-c', 'echo detached'], { stdio: ['ignore', fd, fd] });
+      closeSync(fd);
+      assert.equal(det.status, 0);
+      assert.match(readFileSync(pidFile, 'utf8'), /^\d+$/);
+      for (let i = 0; i < 100 && !readFileSync(out, 'utf8').includes('detached'); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.match(readFileSync(out, 'utf8'), /detached/);
+      rmSync(pidFile, { force: true });
+      rmSync(out, { force: true });
+      const bad = rt(['exec', 'ex1', 'no-such-command']);
+      assert.equal(bad.code, 255);
+      assert.equal(rt(['exec', 'missing', 'true']).code, 255);
+    } finally {
+      rt(['delete', '--force', 'ex1']);
+    }
+    const stopped = rt(['exec', 'ex1', 'true']);
+    assert.equal(stopped.code, 255);
+    assert.match(stopped.stderr, /container does not exist/);
+  });
 });

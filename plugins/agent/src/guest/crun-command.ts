@@ -5,11 +5,20 @@
  * it at a stand-in that speaks the same arguments.
  */
 export class CrunCommand {
-  constructor(private readonly prefix: readonly string[] = ['crun']) {}
+  /**
+   * `stateRoot`: where crun keeps its containers' state (its default `/run/crun` for the real binary; none for
+   * a stand-in), so the agent can tell when crun has fully made a container.
+   */
+  constructor(private readonly prefix: readonly string[] = ['crun'], readonly stateRoot: string | undefined = prefix[0] === 'crun' && prefix.length === 1 ? '/run/crun' : undefined) {}
+
+  /** The file crun writes once a container exists (exec and kill read it), if known. */
+  statusFile(id: string): string | undefined {
+    return this.stateRoot === undefined ? undefined : `${this.stateRoot}/${id}/status`;
+  }
 
   /** Foreground run: crun stays the parent of the container and exits with its status (128+n on signal n). */
-  run(id: string, bundleDir: string, noPivot: boolean): string[] {
-    return [...this.prefix, 'run', '--bundle', bundleDir, ...(noPivot ? ['--no-pivot'] : []), id];
+  run(id: string, bundleDir: string, noPivot: boolean, pidFile: string): string[] {
+    return [...this.prefix, 'run', '--bundle', bundleDir, '--pid-file', pidFile, ...(noPivot ? ['--no-pivot'] : []), id];
   }
 
   /** Foreground exec; `pidFile` receives the pid of the process inside the container. */

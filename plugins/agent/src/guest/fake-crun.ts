@@ -21,13 +21,16 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-function runChild(argv: string[], env: string[] | undefined, pidFile: string, cleanup: () => void): void {
+function runChild(argv: string[], env: string[] | undefined, pidFile: string, cleanup: () => void, askedPidFile?: string): void {
   const child = spawn(argv[0]!, argv.slice(1), {
     stdio: 'inherit',
     env: env ? Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])) : process.env,
   });
   child.on('error', (err) => fail(`cannot start ${argv[0]}: ${err.message}`));
-  child.on('spawn', () => writeFileSync(pidFile, String(child.pid)));
+  child.on('spawn', () => {
+    writeFileSync(pidFile, String(child.pid));
+    if (askedPidFile) writeFileSync(askedPidFile, String(child.pid));
+  });
   child.on('exit', (code, signal) => {
     cleanup();
     process.exit(code ?? 128 + (signal ? constants.signals[signal] : 0));
@@ -46,7 +49,8 @@ function main(): void {
       const bundle = option(rest, '--bundle') ?? fail('no --bundle');
       const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
       writeFileSync(join(root, `${id}.argv`), JSON.stringify(process.argv.slice(2)));
-      return runChild(spec.process.args, spec.process.env, pidFile, () => rmSync(pidFile, { force: true }));
+      const asked = option(rest, '--pid-file');
+      return runChild(spec.process.args, spec.process.env, pidFile, () => rmSync(pidFile, { force: true }), asked);
     }
     case 'exec': {
       if (!existsSync(pidFile)) fail(`container ${id} does not exist`);

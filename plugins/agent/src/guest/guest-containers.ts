@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -40,6 +41,10 @@ interface Container {
 const MAX_EXECS = 1024;
 
 /** The containers of the sandbox: bundles, crun processes, their stdio and exit status. */
+const INIT_PID_FILE = 'init.pid';
+/** How long StartContainer waits for crun to start the process (crun's own start takes ~0.3 s under TCG). */
+const START_TIMEOUT_MS = 10_000;
+
 export class GuestContainers {
   private readonly containers = new Map<string, Container>();
 
@@ -70,15 +75,21 @@ export class GuestContainers {
     c.state = 'running';
     try {
       const noPivot = rootNeedsNoPivot(await readFile(this.o.procMounts, 'utf8').catch(() => ''));
-      c.init = await GuestProcess.start(this.o.crun.run(c.id, c.bundleDir, noPivot), { limit: this.o.outputLimit, cwd: c.bundleDir });
+      c.init = await GuestProcess.start(this.o.crun.run(c.id, c.bundleDir, noPivot, join(c.bundleDir, INIT_PID_FILE)), { limit: this.o.outputLimit, cwd: c.bundleDir });
     } catch (err) {
       c.state = 'created';
       throw err;
     }
+    let exited = false;
     void c.init.wait().then((status) => {
+      exited = true;
       c.state = 'stopped';
       this.o.logger.info('Container exited', { container: c.id, status });
     });
+    // Answer once crun has started the process (its pid file and its state file exist), so that an exec or a
+    // kill right after StartContainer finds the container.
+    const ready = [join(c.bundleDir, INIT_PID_FILE), this.o.crun.statusFile(c.id)].filter((f): f is string => f !== undefined);
+    for (let waited = 0; !exited && !ready.every((f) => existsSync(f)) && waited < START_TIMEOUT_MS; waited += 20) await sleep(20);
   }
 
   async exec(containerId: string, execId: string, process: OciProcess): Promise<void> {

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { assertTransition, E, StateStore, validateProcess, writeFileAtomic, type OciProcess, type OciSpec } from '@cella/core';
+import { BaseCommand } from '../base-command';
+import { viewContainer } from '../container-view';
+import { parseExecArgs, type ExecArgs } from '../exec-args';
+import { execSession } from '../holder/exec-session';
+import type { HolderReport } from '../holder/holder-protocol';
+import { errorFromJson } from '../render/errors';
+
+const EXEC_CHILD = join(__dirname, '..', '..', 'bin', 'exec-child.js');
+
+export default class Exec extends BaseCommand<typeof Exec> {
+  static override description = 'Run a new process in a running container (runc exec: flags, then ID, then the command)';
+  static override strict = false;
+  static override usage = 'exec [--process FILE] [-t] [-d] [--pid-file F] [--cwd DIR] [--env K=V]... [--user UID[:GID]] ID [COMMAND [ARG...]]';
+
+  /** As runc: a failure of exec itself exits 255, so it differs from the statuses of the process. */
+  protected override errorExitStatus = 255;
+
+  async run(): Promise<void> {
+    const a = parseExecArgs(this.argv);
+    const g = this.globals({ root: a.globals.root, config: a.globals.config, log: a.globals.log, debug: a.globals.debug, 'log-format': a.globals.logFormat });
+    const store = new StateStore(await this.stateRoot(g));
+    const v = await viewContainer(store, a.id);
+    assertTransition(v.status, 'exec', a.id);
+    const proc = await execProcess(a, v.state.bundle);
+    if (proc.terminal || a.consoleSocket) {
+      throw E.NOT_SUPPORTED.create('Terminals for exec are not supported yet', { details: { id: a.id, field: 'process.terminal' } });
+    }
+    if (!a.detach) {
+      process.exitCode = await execSession(v.runDir, a.id, proc);
+      return;
+    }
+    const child = spawn(process.execPath, [EXEC_CHILD, JSON.stringify({ runDir: v.runDir, id: a.id, process: proc })], {
+      stdio: ['inherit', 'inherit', 'inherit', 'pipe'], detached: true,
+    });
+    const report = await new Promise<HolderReport | undefined>((done) => {
+      const lines = createInterface({ input: child.stdio[3] as NodeJS.ReadableStream });
+      lines.once('line', (l) => { try { done(JSON.parse(l) as HolderReport); } catch { done(undefined); } });
+      lines.once('close', () => done(undefined));
+    });
+    if (!report) throw E.INTERNAL.create('The exec process exited before the command started', { details: { id: a.id } });
+    if (!report.ok) throw errorFromJson(report.error);
+    if (a.pidFile) await writeFileAtomic(resolve(a.pidFile), String(report.pid), 0o644);
+    child.unref();
+    (child.stdio[3] as NodeJS.ReadableStream & { destroy(): void }).destroy();
+  }
+}
+
+/** The process to run: --process FILE as given, or the container's own process with the command and flags applied. */
+async function execProcess(a: ExecArgs, bundle: string): Promise<OciProcess> {
+  if (a.process) {
+    const file = resolve(a.process);
+    let proc: OciProcess;
+    try {
+      proc = JSON.parse(await fs.readFile(file, 'utf8')) as OciProcess;
+    } catch (cause) {
+      throw E.BUNDLE_INVALID.create('The --process file is missing or not valid JSON', { cause, details: { file } });
+    }
+    validateProcess(proc, file, 'process');
+    return proc;
+  }
+  const spec = JSON.parse(await fs.readFile(join(bundle, 'config.json'), 'utf8')) as OciSpec;
+  const base = spec.process ?? { user: { uid: 0, gid: 0 }, args: [], cwd: '/' };
+  const proc: OciProcess = { ...base, args: a.args, terminal: a.tty, env: [...(base.env ?? []), ...a.env], cwd: a.cwd ?? base.cwd };
+  if (a.user) {
+    const [uid, gid] = a.user.split(':').map((n) => Number(n));
+    if (!Number.isInteger(uid) || (gid !== undefined && !Number.isInteger(gid))) {
+      throw E.INVALID_ARGUMENT.create('--user must be UID[:GID] in numbers', { details: { user: a.user } });
+    }
+    proc.user = { uid: uid!, gid: gid ?? 0 };
+  }
+  validateProcess(proc, '(exec flags)', 'process');
+  return proc;
+}
