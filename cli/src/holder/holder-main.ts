@@ -22,6 +22,7 @@ const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SI
 
 class Holder {
   private started = false;
+  private paused = false;
   private exiting = false;
   private forward: ((sig: number) => void) | undefined;
   private control: Server | undefined;
@@ -32,6 +33,8 @@ class Holder {
     const server = new TtrpcServer();
     server.register(HOLDER_SERVICE, HolderMethod.Start, async () => { await this.start(); return new Uint8Array(); });
     server.register(HOLDER_SERVICE, HolderMethod.Kill, (payload) => { this.kill(decodeKill(payload).signal); return new Uint8Array(); });
+    server.register(HOLDER_SERVICE, HolderMethod.Pause, async () => { await this.service.pause(this.live); this.paused = true; return new Uint8Array(); });
+    server.register(HOLDER_SERVICE, HolderMethod.Resume, async () => { await this.resume(); return new Uint8Array(); });
     registerExec(server, this.live, () => this.exiting);
     const control = createServer((sock) => { server.serve(sock); });
     this.control = control;
@@ -57,10 +60,19 @@ class Holder {
     }).then((status) => this.exit(status, false), () => this.exit(255, true));
   }
 
-  /** Before start there is no process to signal: the container ends as if its init was killed. */
+  private async resume(): Promise<void> {
+    if (!this.paused) return;
+    await this.service.resume(this.live);
+    this.paused = false;
+  }
+
+  /**
+   * Before start there is no process to signal: the container ends as if its init was killed. A paused VM is
+   * resumed first, or the signal could not reach the guest (runc: KILL stops a paused container).
+   */
   private kill(sig: number): void {
-    if (this.forward) this.forward(sig);
-    else if (!this.started) void this.exit(128 + sig, false);
+    if (!this.started) { void this.exit(128 + sig, false); return; }
+    void this.resume().then(() => this.forward?.(sig), () => undefined);
   }
 
   private async exit(status: number, failed: boolean): Promise<void> {

@@ -112,6 +112,17 @@ export class SandboxService {
     }
   }
 
+  /** Freeze the whole VM (OCI `pause`): the container and the guest stop running until `resume`. */
+  async pause(live: SandboxHandle): Promise<void> {
+    await live.hypervisor!.pause();
+    await this.setStatus(live, 'paused');
+  }
+
+  async resume(live: SandboxHandle): Promise<void> {
+    await live.hypervisor!.resume();
+    await this.setStatus(live, 'running');
+  }
+
   /** Relay the started container's stdio and resolve with its exit status (signals forwarded meanwhile). */
   async relayAndWait(live: SandboxHandle, io: RunIo, control: RunControl = {}): Promise<number> {
     const id = live.ctx.id;

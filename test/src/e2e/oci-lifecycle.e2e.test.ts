@@ -124,7 +124,7 @@ describe('OCI lifecycle, differential against runc (real VM)', function () {
     }
   });
 
-  it('exec runs processes in a running container: status, stdin, detached with a pid file, refusals', async () => {
+  it('exec (status, stdin, detached with a pid file, refusals), pause/resume, ps and update', async () => {
     const rt = runtime(process.execPath, [CELLA], root);
     const bundle = await makeBundle(['sh', '-c', 'sleep 120']);
     assert.equal(rt(['create', '--bundle', bundle, 'ex1']).code, 0);
@@ -151,6 +151,20 @@ describe('OCI lifecycle, differential against runc (real VM)', function () {
       const bad = rt(['exec', 'ex1', 'no-such-command']);
       assert.equal(bad.code, 255);
       assert.equal(rt(['exec', 'missing', 'true']).code, 255);
+      // pause freezes the VM: state says so, exec is refused as runc refuses it, resume brings it back.
+      assert.equal(rt(['pause', 'ex1']).code, 0);
+      assert.equal(JSON.parse(rt(['state', 'ex1']).stdout).status, 'paused');
+      const frozen = rt(['exec', 'ex1', 'true']);
+      assert.equal(frozen.code, 255);
+      assert.match(frozen.stderr, /cannot exec in a paused container/);
+      assert.equal(rt(['resume', 'ex1']).code, 0);
+      assert.equal(JSON.parse(rt(['state', 'ex1']).stdout).status, 'running');
+      assert.equal(rt(['exec', 'ex1', 'true']).code, 0);
+      const ps = rt(['ps', '--format', 'json', 'ex1']);
+      assert.deepEqual(JSON.parse(ps.stdout), [JSON.parse(rt(['state', 'ex1']).stdout).pid]);
+      const update = rt(['update', 'ex1']);
+      assert.equal(update.code, 1);
+      assert.match(update.stderr, /update is not supported yet/);
     } finally {
       rt(['delete', '--force', 'ex1']);
     }
