@@ -22,9 +22,10 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-function timeCommand(cmd: string, args: string[]): number {
+/** Wall time of a command; `detachedStdio` for `create`, whose holder keeps its stdio (a pipe would wait for it). */
+function timeCommand(cmd: string, args: string[], detachedStdio = false): number {
   const t = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync(cmd, args, { stdio: detachedStdio ? 'ignore' : ['ignore', 'ignore', 'pipe'] });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${String(r.stderr).slice(0, 2000)}`);
   return ms;
@@ -74,6 +75,45 @@ async function main(): Promise<void> {
       version.push(timeCommand(process.execPath, [CELLA, '--version']));
       show.push(timeCommand(process.execPath, [CELLA, 'config', 'show']));
     }
+    // OCI control commands on a created container, against runc on the same kind of container.
+    const bundle = join(root, 'bench-bundle');
+    await fs.mkdir(bundle, { recursive: true });
+    const spec = JSON.parse(await fs.readFile(join(HELLO, 'config.json'), 'utf8'));
+    spec.process.args = ['sleep', '600'];
+    spec.root.path = join(HELLO, 'rootfs');
+    await fs.writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+    const runcRoot = join(root, 'runc');
+    const cellaState: number[] = [];
+    const cellaList: number[] = [];
+    const runcState: number[] = [];
+    const runcList: number[] = [];
+    const lifecycle: number[] = [];
+    const hasRunc = spawnSync('runc', ['--version']).status === 0;
+    timeCommand(process.execPath, [CELLA, '--root', root, 'create', '--bundle', bundle, 'ctl'], true);
+    if (hasRunc) timeCommand('runc', ['--root', runcRoot, 'create', '--bundle', bundle, 'ctl'], true);
+    try {
+      for (let i = 0; i < CLI_RUNS; i++) {
+        cellaState.push(timeCommand(process.execPath, [CELLA, '--root', root, 'state', 'ctl']));
+        cellaList.push(timeCommand(process.execPath, [CELLA, '--root', root, 'list']));
+        if (hasRunc) {
+          runcState.push(timeCommand('runc', ['--root', runcRoot, 'state', 'ctl']));
+          runcList.push(timeCommand('runc', ['--root', runcRoot, 'list']));
+        }
+      }
+    } finally {
+      spawnSync(process.execPath, [CELLA, '--root', root, 'delete', '--force', 'ctl']);
+      if (hasRunc) spawnSync('runc', ['--root', runcRoot, 'delete', '--force', 'ctl']);
+    }
+    for (let i = 0; i < RUNS; i++) {
+      const t = process.hrtime.bigint();
+      timeCommand(process.execPath, [CELLA, '--root', root, 'create', '--bundle', HELLO, `life${i}`], true);
+      timeCommand(process.execPath, [CELLA, '--root', root, 'start', `life${i}`]);
+      for (let k = 0; k < 300 && spawnSync(process.execPath, [CELLA, '--root', root, 'state', `life${i}`], { encoding: 'utf8' }).stdout.includes('"running"'); k++) {
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      timeCommand(process.execPath, [CELLA, '--root', root, 'delete', `life${i}`]);
+      lifecycle.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
     const r = median(run);
     const f = median(floor);
     const n = median(nodeE);
@@ -86,6 +126,15 @@ async function main(): Promise<void> {
       ['cella --version / node -e 0 (target <= 2)', (median(version) / n).toFixed(2)],
       ['cella config show (median ms)', median(show).toFixed(0)],
       ['cella config show / node -e 0 (target <= 2)', (median(show) / n).toFixed(2)],
+      ['cella state (median ms)', median(cellaState).toFixed(0)],
+      ['cella state / node -e 0 (target <= 2)', (median(cellaState) / n).toFixed(2)],
+      ['cella list (median ms)', median(cellaList).toFixed(0)],
+      ['cella list / node -e 0 (target <= 2)', (median(cellaList) / n).toFixed(2)],
+      ...(hasRunc ? [
+        ['runc state (median ms)', median(runcState).toFixed(0)],
+        ['runc list (median ms)', median(runcList).toFixed(0)],
+      ] as Array<[string, string]> : []),
+      ['create+start+delete hello (median ms)', median(lifecycle).toFixed(0)],
     ];
     const w = Math.max(...rows.map(([k]) => k.length));
     process.stdout.write(`bench: ${RUNS} VM runs, ${CLI_RUNS} CLI runs\n`);
