@@ -1,13 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Args, Flags } from '@oclif/core';
 import { E, readBundle, writeFileAtomic } from '@cella/core';
 import { BaseCommand } from '../base-command';
 import type { HolderOptions } from '../holder/holder-main';
-import type { HolderReport } from '../holder/holder-protocol';
-import { errorFromJson } from '../render/errors';
+import { spawnReporting } from '../holder/child-report';
 
 const HOLDER = join(__dirname, '..', '..', 'bin', 'holder.js');
 
@@ -32,18 +29,7 @@ export default class Create extends BaseCommand<typeof Create> {
     }
     if (flags['preserve-fds'] !== 0) throw E.NOT_SUPPORTED.create('--preserve-fds is not supported', { details: { value: flags['preserve-fds'] } });
     const opts: HolderOptions = { id: args.id, bundle: bundle.dir, root: g.root && resolve(g.root), config: g.config && resolve(g.config), debug: g.debug };
-    // The holder keeps this command's stdio (the container's), stays our child (a subreaper such as containerd's
-    // shim adopts it when we exit), and reports on fd 3 once the container is created.
-    const holder = spawn(process.execPath, [HOLDER, JSON.stringify(opts)], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], detached: true });
-    const report = await new Promise<HolderReport | undefined>((done) => {
-      const lines = createInterface({ input: holder.stdio[3] as NodeJS.ReadableStream });
-      lines.once('line', (l) => { try { done(JSON.parse(l) as HolderReport); } catch { done(undefined); } });
-      lines.once('close', () => done(undefined));
-    });
-    if (!report) throw E.INTERNAL.create('The container holder exited before the container was created', { details: { id: args.id } });
-    if (!report.ok) throw errorFromJson(report.error);
-    if (flags['pid-file']) await writeFileAtomic(resolve(flags['pid-file']), String(report.pid), 0o644);
-    holder.unref();
-    (holder.stdio[3] as NodeJS.ReadableStream & { destroy(): void }).destroy();
+    const pid = await spawnReporting(HOLDER, opts, 'container holder');
+    if (flags['pid-file']) await writeFileAtomic(resolve(flags['pid-file']), String(pid), 0o644);
   }
 }

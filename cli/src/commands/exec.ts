@@ -1,15 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { assertTransition, E, StateStore, validateProcess, writeFileAtomic, type OciProcess, type OciSpec } from '@cella/core';
 import { BaseCommand } from '../base-command';
 import { viewContainer } from '../container-view';
 import { parseExecArgs, type ExecArgs } from '../exec-args';
 import { execSession } from '../holder/exec-session';
-import type { HolderReport } from '../holder/holder-protocol';
-import { errorFromJson } from '../render/errors';
+import { spawnReporting } from '../holder/child-report';
 
 const EXEC_CHILD = join(__dirname, '..', '..', 'bin', 'exec-child.js');
 
@@ -35,19 +32,8 @@ export default class Exec extends BaseCommand<typeof Exec> {
       process.exitCode = await execSession(v.runDir, a.id, proc);
       return;
     }
-    const child = spawn(process.execPath, [EXEC_CHILD, JSON.stringify({ runDir: v.runDir, id: a.id, process: proc })], {
-      stdio: ['inherit', 'inherit', 'inherit', 'pipe'], detached: true,
-    });
-    const report = await new Promise<HolderReport | undefined>((done) => {
-      const lines = createInterface({ input: child.stdio[3] as NodeJS.ReadableStream });
-      lines.once('line', (l) => { try { done(JSON.parse(l) as HolderReport); } catch { done(undefined); } });
-      lines.once('close', () => done(undefined));
-    });
-    if (!report) throw E.INTERNAL.create('The exec process exited before the command started', { details: { id: a.id } });
-    if (!report.ok) throw errorFromJson(report.error);
-    if (a.pidFile) await writeFileAtomic(resolve(a.pidFile), String(report.pid), 0o644);
-    child.unref();
-    (child.stdio[3] as NodeJS.ReadableStream & { destroy(): void }).destroy();
+    const pid = await spawnReporting(EXEC_CHILD, { runDir: v.runDir, id: a.id, process: proc }, 'exec');
+    if (a.pidFile) await writeFileAtomic(resolve(a.pidFile), String(pid), 0o644);
   }
 }
 

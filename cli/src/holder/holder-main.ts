@@ -4,7 +4,7 @@
  * sandbox, reports on fd 3, serves the control socket, relays stdio once started, forwards the signals it gets,
  * and exits with the container's status (128+n when killed), leaving the state folder marked stopped.
  */
-import { appendFileSync, createWriteStream } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { constants } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,8 @@ import { errorJson } from '../render/errors';
 import { loadRuntime } from '../runtime';
 import { makeSandboxService } from '../sandbox';
 import { registerExec } from './holder-exec';
-import { CONTROL_SOCKET, decodeKill, HOLDER_SERVICE, HolderMethod, type HolderReport } from './holder-protocol';
+import { reporter } from './child-report';
+import { CONTROL_SOCKET, decodeKill, HOLDER_SERVICE, HolderMethod } from './holder-protocol';
 
 export interface HolderOptions { id: string; bundle: string; root?: string; config?: string; debug?: boolean; log?: string }
 
@@ -87,8 +88,7 @@ class Holder {
 
 async function main(): Promise<void> {
   const opts = JSON.parse(process.argv[2] ?? '{}') as HolderOptions;
-  const report = createWriteStream('', { fd: 3 });
-  const send = (r: HolderReport): Promise<void> => new Promise((resolve) => report.end(`${JSON.stringify(r)}\n`, () => resolve()));
+  const report = reporter();
   // The holder's stdout/stderr belong to the container: its own log goes to --log (or nowhere).
   const logger = new JsonLogger((line) => { if (opts.log) appendFileSync(opts.log, `${line}\n`); }, opts.debug ? 'debug' : 'warn', { name: 'cella-holder' });
   try {
@@ -99,10 +99,10 @@ async function main(): Promise<void> {
     const live = await service.create(opts.id, bundle);
     const holder = new Holder(service, live);
     await holder.serve();
-    await send({ ok: true, pid: process.pid });
+    await report.send({ ok: true, pid: process.pid });
   } catch (err) {
     logger.error('create failed', { err });
-    await send({ ok: false, error: errorJson(err).error as Record<string, unknown> });
+    await report.send({ ok: false, error: errorJson(err).error as Record<string, unknown> });
     process.exit(1);
   }
 }

@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, promises as fs, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { CELLA, listTree, makeBundle, processesMentioning, tempDir } from '../helpers/cella';
+import { assertNothingLeft, CELLA, makeBundle, tempDir } from '../helpers/cella';
 
 interface Result { code: number | null; stdout: string; stderr: string }
 type Runtime = (args: string[]) => Result;
@@ -85,8 +85,7 @@ describe('OCI lifecycle, differential against runc (real VM)', function () {
   });
   beforeEach(() => { root = tempDir('root'); runcRoot = tempDir('runc'); });
   afterEach(async () => {
-    assert.deepEqual(processesMentioning(root), [], 'no process of the sandbox is left running');
-    assert.deepEqual(listTree(root), [], 'no state is left under the root dir');
+    assertNothingLeft(root);
     await fs.rm(root, { recursive: true, force: true });
     await fs.rm(runcRoot, { recursive: true, force: true });
   });

@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { cella, CELLA, HELLO, listTree, makeBundle, processesMentioning, tempDir } from '../helpers/cella';
+import { assertNothingLeft, cella, CELLA, HELLO, makeBundle, processesMentioning, tempDir } from '../helpers/cella';
 
 async function waitForState(root: string, id: string, want: (st: { status?: string; vm?: { pid?: number } }) => boolean): Promise<void> {
   for (let i = 0; i < 1200; i++) {
@@ -31,8 +31,7 @@ describe('sandbox recovery (real VM)', function () {
   let root: string;
   beforeEach(() => { root = tempDir('root'); });
   afterEach(async () => {
-    assert.deepEqual(processesMentioning(root), [], 'no process of the sandbox is left running');
-    assert.deepEqual(listTree(root), [], 'no state is left under the root dir');
+    assertNothingLeft(root);
     await fs.rm(root, { recursive: true, force: true });
   });
 

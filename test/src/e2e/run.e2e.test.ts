@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { promises as fs, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
-import { cella, HELLO, listTree, makeBundle, processesMentioning, tempDir } from '../helpers/cella';
+import { assertNothingLeft, cella, HELLO, makeBundle, tempDir } from '../helpers/cella';
 
 /** Boots real VMs (QEMU + the Debian cloud kernel + the built guest image). */
 describe('cella run (real VM)', function () {
@@ -12,8 +12,7 @@ describe('cella run (real VM)', function () {
 
   beforeEach(() => { root = tempDir('root'); });
   afterEach(async () => {
-    assert.deepEqual(processesMentioning(root), [], 'no process of the sandbox is left running');
-    assert.deepEqual(listTree(root), [], 'no state is left under the root dir');
+    assertNothingLeft(root);
     await fs.rm(root, { recursive: true, force: true });
   });
 

@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cella, listTree, makeBundle, processesMentioning, tempDir } from '../helpers/cella';
+import { assertNothingLeft, cella, makeBundle, tempDir } from '../helpers/cella';
 
 /** The virtio-fs storage plugin selected by config, through `cella run` with a real VM and virtiofsd. */
 describe('virtio-fs volumes (real VM, real virtiofsd)', function () {
@@ -11,8 +11,7 @@ describe('virtio-fs volumes (real VM, real virtiofsd)', function () {
   let dir: string;
   beforeEach(() => { root = tempDir('root'); dir = tempDir('vfs'); });
   afterEach(async () => {
-    assert.deepEqual(processesMentioning(root), [], 'no virtiofsd or QEMU is left running');
-    assert.deepEqual(listTree(root), [], 'no state is left under the root dir');
+    assertNothingLeft(root);
     const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.includes(root));
     assert.deepEqual(mounts, [], 'no mount is left under the root dir');
     await fs.rm(root, { recursive: true, force: true });

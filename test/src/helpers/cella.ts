@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,4 +66,10 @@ export function listTree(dir: string): string[] {
   };
   walk(dir);
   return out;
+}
+
+/** What every real-VM test checks after each case: no process of the sandbox runs and the state root is empty. */
+export function assertNothingLeft(root: string): void {
+  assert.deepEqual(processesMentioning(root), [], 'no process of the sandbox is left running');
+  assert.deepEqual(listTree(root), [], 'no state is left under the root dir');
 }
