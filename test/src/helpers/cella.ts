@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, promises as fs, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -28,8 +28,20 @@ export function cella(args: string[], opts: { input?: string; env?: NodeJS.Proce
   });
 }
 
+const madeDirs = new Set<string>();
+
+/** A temporary folder, removed after the run (a root-level mocha hook) whatever the test did with it. */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `cella-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `cella-${prefix}-`));
+  madeDirs.add(dir);
+  return dir;
+}
+
+if (typeof after === 'function') {
+  after(() => {
+    for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
+    madeDirs.clear();
+  });
 }
 
 /** A bundle using the hello rootfs with the given process args. */
