@@ -42,16 +42,28 @@ export class JsonLogger implements Logger {
     if (ORDER[level] < ORDER[this.level]) return;
     const rec: Record<string, unknown> = { ts: new Date().toISOString(), level, ...this.context, msg };
     if (fields) {
-      for (const [k, v] of Object.entries(fields)) rec[k] = k === 'err' ? errToLog(v) : v;
+      for (const [k, v] of Object.entries(fields)) rec[k] = k === 'err' ? errToLog(v) : boundForLog(v);
     }
-    this.sink(JSON.stringify(rec));
+    try {
+      this.sink(JSON.stringify(rec));
+    } catch {
+      // A log line that cannot be written must not take the program down.
+    }
   }
 }
 
 function errToLog(err: unknown): unknown {
-  if (err instanceof CellaError) return err.toJSON();
-  if (err instanceof Error) return { message: err.message, ...((err as NodeJS.ErrnoException).code ? { code: (err as NodeJS.ErrnoException).code } : {}) };
-  return err;
+  if (err instanceof CellaError) return boundForLog(err.toJSON());
+  if (err instanceof Error) return { message: truncateForLog(err.message), ...((err as NodeJS.ErrnoException).code ? { code: (err as NodeJS.ErrnoException).code } : {}) };
+  return boundForLog(err);
+}
+
+/** Caps every string, list and object in a logged value (guest-supplied text included), so a line stays small. */
+export function boundForLog(v: unknown, depth = 0): unknown {
+  if (typeof v === 'string') return truncateForLog(v);
+  if (depth > 4 || v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.slice(0, 32).map((x) => boundForLog(x, depth + 1));
+  return Object.fromEntries(Object.entries(v).slice(0, 32).map(([k, x]) => [k, boundForLog(x, depth + 1)]));
 }
 
 /** A logger that drops everything (tests, quiet commands). */

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { parseAgentCmdline } from '../protocol/agent-cmdline';
 import { AGENT_VERSION } from '../protocol/agent-service';
 import { createGuestAgentServer } from './guest-agent-server';
-import { GuestLogger } from './guest-logger';
+import { guestLogger } from './guest-logger';
 import { serveVirtioPort } from './virtio-port';
 
 // One thread stays blocked reading the port and one writing it: leave room for the other file work.
@@ -24,7 +24,7 @@ async function main(): Promise<number> {
     // No /proc/cmdline: fall back to the defaults.
   }
   const { listen, debug } = parseAgentCmdline(cmdline);
-  const logger = new GuestLogger((line) => process.stderr.write(line), debug ? 'debug' : 'warn');
+  const logger = guestLogger((line) => process.stderr.write(line), debug ? 'debug' : 'warn');
   process.on('uncaughtException', (err) => logger.error('Uncaught exception', { err }));
   process.on('unhandledRejection', (err) => logger.error('Unhandled rejection', { err }));
   if (!listen) {
