@@ -1,23 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-import { connect } from 'node:net';
-import { join } from 'node:path';
-import { E, type OciProcess, type StdioAgent } from '@cella/core';
-import { TtrpcClient } from '@cella/core/ttrpc';
+import type { OciProcess, StdioAgent } from '@cella/core';
+import type { TtrpcClient } from '@cella/core/ttrpc';
 import { decodeExec, encodeExec, ExecMethod } from './holder-exec-protocol';
-import { CONTROL_SOCKET, HOLDER_SERVICE } from './holder-protocol';
+import { connectHolder } from './holder-client';
+import { HOLDER_SERVICE } from './holder-protocol';
 
 /** A connection to a container's holder, for the calls of one exec (stdio long polls have no timeout). */
 export class HolderConnection implements StdioAgent {
   private constructor(private readonly client: TtrpcClient) {}
 
+  /** Stdio long polls have no timeout, so the client has no default one. */
   static async open(runDir: string): Promise<HolderConnection> {
-    const path = join(runDir, CONTROL_SOCKET);
-    const sock = connect(path);
-    await new Promise<void>((resolve, reject) => {
-      sock.once('connect', resolve);
-      sock.once('error', (cause) => reject(E.SANDBOX_NOT_FOUND.create('The container\'s holder process is not reachable', { cause, details: { socket: path } })));
-    });
-    return new HolderConnection(new TtrpcClient(sock));
+    return new HolderConnection(await connectHolder(runDir));
   }
 
   private call(method: string, execId: string, fields: Parameters<typeof encodeExec>[0] = { execId }): Promise<Buffer> {
