@@ -11,6 +11,12 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === 'version')) {
 } else {
   // Compile cache: later starts skip V8's parse/compile (Node >= 22.1; a no-op before).
   try { require('node:module').enableCompileCache?.(); } catch { /* older Node */ }
+  // containerd, setpriv and init systems may start us with no HOME or SHELL, as a uid with no
+  // passwd entry: oclif (and a module it loads) ask the OS then and throw. Cella reads nothing
+  // from the home folder, so a neutral value is enough.
+  if (!process.env.HOME) { try { require('node:os').homedir(); } catch { process.env.HOME = '/'; } }
+  if (!process.env.SHELL) process.env.SHELL = '/bin/sh';
   const oclif = require('@oclif/core');
-  oclif.execute({ dir: __dirname, args: argv }).catch(oclif.handle);
+  // No user-installed oclif plugins: Cella's plugins are npm packages named by its config.
+  oclif.execute({ args: argv, loadOptions: { root: __dirname, userPlugins: false } }).catch(oclif.handle);
 }

@@ -7,10 +7,14 @@ import { CELLA, cella, tempDir } from '../helpers/cella';
 
 interface Run { code: number | null; stdout: string; stderr: string }
 
-/** Run a command in `cwd`, optionally as another uid/gid (setpriv, needs root). */
+/**
+ * Run a command in `cwd`, optionally as another uid/gid (setpriv, needs root). Another user gets
+ * the bare environment a supervisor gives (PATH only: no HOME, no SHELL, no passwd entry).
+ */
 function exec(cmd: string, args: string[], cwd?: string, asUser?: number): Run {
   const [file, argv] = asUser === undefined ? [cmd, args] : ['setpriv', [`--reuid=${asUser}`, `--regid=${asUser}`, '--clear-groups', cmd, ...args]];
-  const r = spawnSync(file, argv, { cwd, encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = asUser === undefined ? process.env : { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+  const r = spawnSync(file, argv, { cwd, env, encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 const runc = (args: string[], cwd?: string, asUser?: number): Run => exec('runc', ['--log-format', 'json', ...args], cwd, asUser);

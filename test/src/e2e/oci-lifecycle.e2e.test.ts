@@ -40,11 +40,11 @@ async function waitStatus(rt: Runtime, id: string, want: string): Promise<Record
   throw new Error(`${id} never became ${want}`);
 }
 
-interface Trace { keys: string[][]; statuses: string[]; codes: Record<string, number | null>; errors: Record<string, string>; pidFile: string; ociVersion: unknown }
+interface Trace { keys: string[][]; statuses: string[]; codes: Record<string, number | null>; errors: Record<string, string>; pidFile: string; ociVersion: unknown; listed: unknown[]; quiet: string; header: string }
 
 /** The same lifecycle driven through a runtime; returns what a user sees. */
 async function drive(rt: Runtime, bundle: string, id: string, pidFile: string): Promise<Trace> {
-  const t: Trace = { keys: [], statuses: [], codes: {}, errors: {}, pidFile: '', ociVersion: undefined };
+  const t: Trace = { keys: [], statuses: [], codes: {}, errors: {}, pidFile: '', ociVersion: undefined, listed: [], quiet: '', header: '' };
   const step = (name: string, args: string[]): Result => {
     const r = rt(args);
     t.codes[name] = r.code;
@@ -60,6 +60,11 @@ async function drive(rt: Runtime, bundle: string, id: string, pidFile: string): 
   step('start', ['start', id]);
   const running = await waitStatus(rt, id, 'running');
   t.statuses.push(String(running.status));
+  // What `list` shows a user: the fields that do not depend on the runtime's pid or clock.
+  const listed = JSON.parse(step('list', ['list', '--format', 'json']).stdout) as Array<Record<string, unknown>>;
+  t.listed = listed.map((e) => ({ keys: Object.keys(e), id: e.id, status: e.status, bundle: e.bundle, owner: e.owner, pidIsRunning: running.pid === e.pid }));
+  t.quiet = step('list-quiet', ['list', '-q']).stdout;
+  t.header = step('list-table', ['list']).stdout.split('\n')[0]!.split(/\s+/).join(' ');
   step('start-again', ['start', id]);
   step('delete-running', ['delete', id]);
   step('kill', ['kill', id, 'KILL']);
@@ -99,6 +104,9 @@ describe('OCI lifecycle, differential against runc (real VM)', function () {
     assert.deepEqual(cella.statuses, runc.statuses, 'status transitions');
     assert.deepEqual(cella.codes, runc.codes, 'exit codes');
     assert.equal(cella.ociVersion, runc.ociVersion);
+    assert.deepEqual(cella.listed, runc.listed, 'list --format json');
+    assert.equal(cella.quiet, runc.quiet, 'list -q');
+    assert.equal(cella.header, runc.header, 'list table header');
     assert.match(cella.pidFile, /^\d+$/, 'pid file: a number without a trailing newline');
     for (const [step, text] of [
       ['start-again', 'cannot start an already running container'],
