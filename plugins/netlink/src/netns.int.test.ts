@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { readlinkSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isCellaError } from '@cella/core/errors';
-import { TestNetns, hostLinks } from '../test-support/test-netns';
+import { TestNetns, hostLinks } from './test-support/test-netns';
 import { currentNetns, runInNetns } from './netns';
 
 describe('runInNetns (needs root: creates network namespaces)', () => {

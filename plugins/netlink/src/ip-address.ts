@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { isIPv4, isIPv6 } from 'node:net';
-import { NetworkErrors } from '../network-errors';
+import { NetworkErrors } from './network-errors';
 
 /**
  * IP and MAC addresses between their text form and the raw bytes netlink carries.

@@ -5,7 +5,7 @@ import { readlinkSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isCellaError } from '@cella/core/errors';
 import { discoverEndpoints } from './endpoint-discovery';
-import { NUD } from './netlink/rtnetlink-constants';
+import { NUD } from './rtnetlink-constants';
 import { TestNetns, hostLinks } from './test-support/test-netns';
 
 /**

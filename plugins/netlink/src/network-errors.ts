@@ -6,7 +6,7 @@ import { defineErrorCodes } from '@cella/core/errors';
  * E_NETWORK_NETLINK carries the kernel's errno name in `details.errno` (ENODEV, EEXIST, EPERM…), and the
  * kernel's extended-ack text in `details.kernelMessage` when it sent one.
  */
-export const NetworkErrors = defineErrorCodes('network.tap', {
+export const NetworkErrors = defineErrorCodes('netlink', {
   /** The netns path does not exist, is not a network namespace, or cannot be entered. */
   NETWORK_NETNS: 'NotFound',
   /** The main thread could not return to its own network namespace after a netns operation. */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { closeSync, openSync, readlinkSync } from 'node:fs';
-import { NetworkErrors } from '../network-errors';
+import { NetworkErrors } from './network-errors';
 import { loadNetlinkModules, loadedNetlinkModules } from './native-modules';
 
 /**

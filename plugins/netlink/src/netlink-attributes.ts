@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import { NetworkErrors } from '../network-errors';
+import { NetworkErrors } from './network-errors';
 import { formatIp, formatMac, parseIp, parseMac } from './ip-address';
 import { attributeName } from './rtnetlink-constants';
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { getSystemErrorMap } from 'node:util';
 import { isCellaError } from '@cella/core/errors';
-import { NetworkErrors } from '../network-errors';
+import { NetworkErrors } from './network-errors';
 import { type NetlinkMessage, NLMSG_HDRLEN, collectReply } from './netlink-message';
 import { type NetlinkModules, type NodeNetlinkPacket, type NodeNetlinkSocket, loadNetlinkModules } from './native-modules';
 import { runInNetnsSync } from './netns';

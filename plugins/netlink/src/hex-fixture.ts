@@ -5,8 +5,8 @@ import { join } from 'node:path';
 /** One datagram of a capture: which way it went, on which of ip's sockets, and its bytes. */
 export interface CapturedDatagram { direction: 'send' | 'recv'; fd: number; bytes: Buffer }
 
-/** The fixtures live in src/ (tsc does not copy them); tests run from dist/netlink/. */
-const FIXTURES = join(__dirname, '..', '..', 'src', 'netlink', 'fixtures');
+/** The fixtures live in src/ (tsc does not copy them); tests run from dist/. */
+const FIXTURES = join(__dirname, '..', 'src', 'fixtures');
 
 /**
  * Reads `fixtures/<name>.hex` as written by fixtures/capture.sh: '#' comment lines, then blocks that start

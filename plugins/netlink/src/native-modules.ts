@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { NetworkErrors } from '../network-errors';
+import { NetworkErrors } from './network-errors';
 
 /**
  * Loads node-netlink 0.0.4 and the two modules under it that netns.ts must reach (po6, syscall-napi).

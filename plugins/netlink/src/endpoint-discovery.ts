@@ -2,13 +2,13 @@
 import type { GuestInterface, GuestIpAddress, GuestNeighbor, GuestRoute } from '@cella/core';
 import { type Logger, nullLogger } from '@cella/core';
 import { NetworkErrors } from './network-errors';
-import { isIPv6LinkLocal } from './netlink/ip-address';
-import { NetlinkClient } from './netlink/netlink-client';
+import { isIPv6LinkLocal } from './ip-address';
+import { NetlinkClient } from './netlink-client';
 import {
   type AddressMessage, type LinkMessage, type NeighborMessage, type RouteMessage,
   decodeAddress, decodeLink, decodeNeighbor, decodeRoute, encodeAddress, encodeLink, encodeNeighbor, encodeRoute, linkAttr,
-} from './netlink/rtnetlink-codec';
-import { AF, IFF, NTF, NUD, OPERSTATES, RTEXT_FILTER, RTM, RTN, RTPROT, RT_TABLE } from './netlink/rtnetlink-constants';
+} from './rtnetlink-codec';
+import { AF, IFF, NTF, NUD, OPERSTATES, RTEXT_FILTER, RTM, RTN, RTPROT, RT_TABLE } from './rtnetlink-constants';
 
 /** A guest interface plus what the host side knows about the link it came from. */
 export interface DiscoveredInterface extends GuestInterface {

@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { isCellaError } from '@cella/core/errors';
-import { TestNetns, hostLinks } from '../test-support/test-netns';
+import { TestNetns, hostLinks } from './test-support/test-netns';
 import { loadNetlinkModules } from './native-modules';
 import { NetlinkClient } from './netlink-client';
 import { runInNetnsSync } from './netns';
