@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Everything a fresh Debian 12 machine needs to run Cella and its tests; idempotent, fast when all is there.
-#   1. system packages (scripts/setup-host.sh)   2. npm dependencies (npm ci)   3. build
-#   4. the guest image (cella image build)        5. the hello bundle's rootfs
+#   1. system packages (scripts/setup-host.sh) and Debian 13's virtiofsd (scripts/setup-virtiofsd.sh)
+#   2. npm dependencies (npm ci)   3. build   4. the guest image (cella image build)   5. the hello bundle's rootfs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ $(id -u) -ne 0 ]]; then
@@ -13,6 +13,7 @@ step() { printf '\n== setup: %s\n' "$*" >&2; }
 
 step "system packages"
 bash scripts/setup-host.sh
+bash scripts/setup-virtiofsd.sh
 
 step "npm dependencies"
 stamp=node_modules/.cella-install-stamp

@@ -24,6 +24,15 @@ describe('VirtiofsHostChecks', () => {
     assert.equal(line?.detail, `virtiofsd 1.13.2 (Rust virtiofsd, ${p})`);
   });
 
+  it('uses the virtiofsd Cella put below the cache folder when no path is configured', async () => {
+    const wrapper = path.join(dir, 'virtiofsd-trixie', 'virtiofsd');
+    await fs.mkdir(path.dirname(wrapper));
+    await fs.writeFile(wrapper, '#!/bin/sh\necho "virtiofsd 1.13.2"\n', { mode: 0o755 });
+    const [line] = await new VirtiofsHostChecks({}, dir).run();
+    assert.equal(line?.status, 'pass');
+    assert.equal(line?.detail, `virtiofsd 1.13.2 (Rust virtiofsd, ${wrapper})`);
+  });
+
   it('fails naming a configured path that does not exist', async () => {
     const p = path.join(dir, 'missing');
     const [line] = await new VirtiofsHostChecks({ virtiofsd_path: p }).run();

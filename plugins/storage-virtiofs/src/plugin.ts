@@ -14,8 +14,8 @@ const plugin = definePlugin<VirtiofsConfig>({
   platforms: ['linux-x64'],
   register(ctx) {
     if (process.platform !== 'linux') throw new PluginSkipped(`virtio-fs needs Linux, not ${process.platform}`);
-    ctx.bindValue(StorageDriverFactory, (sandbox) => new VirtiofsStorageDriver(sandbox, ctx.config));
-    ctx.contribute(HostCheck, new VirtiofsHostChecks(ctx.config));
+    ctx.bindValue(StorageDriverFactory, (sandbox) => new VirtiofsStorageDriver(sandbox, ctx.config, ctx.paths.cache));
+    ctx.contribute(HostCheck, new VirtiofsHostChecks(ctx.config, ctx.paths.cache));
   },
 });
 

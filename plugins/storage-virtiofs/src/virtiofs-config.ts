@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
+import { join } from 'node:path';
 
 export type VirtiofsCacheMode = 'never' | 'metadata' | 'auto' | 'always';
 export type VirtiofsSandboxMode = 'namespace' | 'chroot' | 'none';
 
 /** Options of `[plugins."storage.virtiofs"]` (schema/config.schema.json). */
 export interface VirtiofsConfig {
-  /** Unset: the first existing of DEFAULT_VIRTIOFSD_PATHS. */
+  /** Unset: the first of defaultVirtiofsdPaths(cache folder) that exists and answers as a virtiofsd. */
   virtiofsd_path?: string;
   extra_args: string[];
   cache_mode: VirtiofsCacheMode;
@@ -14,8 +15,21 @@ export interface VirtiofsConfig {
   sandbox: VirtiofsSandboxMode;
 }
 
-/** Where distributions put virtiofsd: Debian 13's Rust package, then QEMU's C daemon (Debian 12). */
-export const DEFAULT_VIRTIOFSD_PATHS: readonly string[] = ['/usr/libexec/virtiofsd', '/usr/lib/qemu/virtiofsd'];
+/** The cache folder when the core's `cache_dir` is not at hand. */
+export const DEFAULT_CACHE_DIR = '/var/cache/cella';
+/** Below the cache folder: the wrapper `scripts/setup-virtiofsd.sh` writes for Debian 13's Rust virtiofsd. */
+export const CELLA_VIRTIOFSD_SUBPATH = 'virtiofsd-trixie/virtiofsd';
+
+/**
+ * Where virtiofsd is looked for, in order: Cella's own copy of Debian 13's Rust virtiofsd, the distribution's
+ * Rust package (Debian 13 and later), QEMU's C daemon (Debian 12).
+ */
+export function defaultVirtiofsdPaths(cacheDir: string = DEFAULT_CACHE_DIR): string[] {
+  return [join(cacheDir, CELLA_VIRTIOFSD_SUBPATH), '/usr/libexec/virtiofsd', '/usr/lib/qemu/virtiofsd'];
+}
+
+/** defaultVirtiofsdPaths() for the default cache folder. */
+export const DEFAULT_VIRTIOFSD_PATHS: readonly string[] = defaultVirtiofsdPaths();
 
 /** The config with the schema's defaults filled in (the loader fills them too; tests and checks may not). */
 export function resolveVirtiofsConfig(config: Partial<VirtiofsConfig>): VirtiofsConfig {

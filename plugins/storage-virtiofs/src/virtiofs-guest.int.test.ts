@@ -8,10 +8,11 @@ import { isAlive, terminateProcess, type OciMount } from '@cella/core';
 import { mountsUnder } from './host-mounts';
 import { makeBundle } from './test-support/bundle-fixture';
 import { destroyFixture, makeFixture, processesWith, type Fixture } from './test-support/sandbox-fixture';
-import { bootVirtiofsGuest, buildVirtiofsGuest, GUEST_HOSTNAME, type GuestFiles } from './test-support/virtiofs-guest';
+import { bootVirtiofsGuest, buildVirtiofsGuest, findVirtiofsd, GUEST_HOSTNAME, type GuestFiles } from './test-support/virtiofs-guest';
 import { VirtiofsStorageDriver } from './virtiofs-storage-driver';
+import type { VirtiofsdBinary } from './virtiofsd-binary';
 
-describe('virtio-fs share in a real guest (QEMU TCG, C or Rust virtiofsd)', function () {
+describe('virtio-fs share in a real guest (QEMU TCG, the Rust and the C virtiofsd)', function () {
   this.timeout(120_000);
   let guest: GuestFiles;
   let f: Fixture | undefined;
@@ -62,61 +63,76 @@ describe('virtio-fs share in a real guest (QEMU TCG, C or Rust virtiofsd)', func
     return text.split(/\r?\n/).find((l) => l.startsWith(`${key}:`))?.slice(key.length + 1).trim() ?? `(no ${key} line)`;
   }
 
-  for (const config of [{}, { cache_mode: 'never', sandbox: 'chroot', thread_pool_size: 2 }] as const) {
-    it(`shows the rootfs and volumes, writes reach the host, ro refuses with EROFS, symlinks stay in the guest, a later rootfs arrives (${JSON.stringify(config)})`, async () => {
-      f = await makeFixture('cella-vfs-guest-');
-      driver = new VirtiofsStorageDriver(f.sandbox, config);
-      const b = await makeBundle(f.root);
-      const mounts: OciMount[] = [
-        { destination: '/data', type: 'bind', source: b.rwVolume, options: ['rbind', 'rw'] },
-        { destination: '/config', type: 'bind', source: b.roVolume, options: ['rbind', 'ro'] },
-      ];
-      const res = await driver.prepare({ containerId: 'c1', rootfsPath: b.rootfs, readonly: true, mounts });
-      const device = res.devices[0];
-      assert.ok(device?.kind === 'fs');
-      const consoleLog = path.join(f.root, 'console.log');
-      const started = Date.now();
-      qemu = bootVirtiofsGuest(guest, device.socketPath, consoleLog);
-      let stderr = '';
-      qemu.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-
-      await waitConsole(consoleLog, /WAITING-FOR-C2/, 90_000).catch((err: unknown) => {
-        throw new Error(`${String(err)}\nQEMU stderr: ${stderr}`);
+  // Every flavour installed runs the same checks: Cella's Rust virtiofsd from Debian 13 and QEMU's C one.
+  for (const flavour of ['rust', 'c'] as const) {
+    describe(`with the ${flavour === 'rust' ? 'Rust' : 'C'} virtiofsd`, () => {
+      let binary: VirtiofsdBinary | undefined;
+      before(async function () {
+        binary = await findVirtiofsd(flavour);
+        if (binary === undefined) {
+          this.test!.parent!.title += ' (skipped: none installed)';
+          this.skip();
+        }
       });
-      const mountedMs = Date.now() - started;
-      // Second container, after the guest mounted the share: it must reach the running virtiofsd.
-      await fs.mkdir(path.join(f.root, 'second'));
-      const b2 = await makeBundle(path.join(f.root, 'second'), 'second-rootfs');
-      const res2 = await driver.prepare({ containerId: 'c2', rootfsPath: b2.rootfs, readonly: false, mounts: [] });
-      assert.deepEqual(res2.devices, []);
-      const text = await waitConsole(consoleLog, /VFS-UNMOUNTED/, 60_000);
-      for (let i = 0; i < 100 && qemu.exitCode === null; i++) await sleep(100);
+      for (const config of [{}, { cache_mode: 'never', sandbox: 'chroot', thread_pool_size: 2 }] as const) {
+        it(`shows the rootfs and volumes, writes reach the host, ro refuses with EROFS, symlinks stay in the guest, a later rootfs arrives (${JSON.stringify(config)})`, async () => {
+          f = await makeFixture('cella-vfs-guest-');
+          driver = new VirtiofsStorageDriver(f.sandbox, { ...config, virtiofsd_path: binary!.path });
+          const b = await makeBundle(f.root);
+          const mounts: OciMount[] = [
+            { destination: '/data', type: 'bind', source: b.rwVolume, options: ['rbind', 'rw'] },
+            { destination: '/config', type: 'bind', source: b.roVolume, options: ['rbind', 'ro'] },
+          ];
+          const res = await driver.prepare({ containerId: 'c1', rootfsPath: b.rootfs, readonly: true, mounts });
+          const device = res.devices[0];
+          assert.ok(device?.kind === 'fs');
+          const startedLog = f.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((r) => r.msg === 'virtiofsd started');
+          assert.equal(startedLog?.flavour, flavour, `the driver started: ${JSON.stringify(startedLog)}`);
+          const consoleLog = path.join(f.root, 'console.log');
+          const started = Date.now();
+          qemu = bootVirtiofsGuest(guest, device.socketPath, consoleLog);
+          let stderr = '';
+          qemu.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
 
-      assert.match(text, /VFS-MOUNTED/);
-      assert.equal(line(text, 'ROOTFS'), 'rootfs-marker');
-      assert.equal(line(text, 'HOST-FILE'), 'written-by-host');
-      assert.equal(line(text, 'RO-FILE'), 'read-only-content');
-      assert.match(text, /RW-WRITE-OK/);
-      assert.equal(await fs.readFile(path.join(b.rwVolume, 'guest-file.txt'), 'utf8'), 'written-by-guest\n');
-      assert.match(line(text, 'RO-WRITE'), /Read-only file system/);
-      assert.match(line(text, 'RO-ROOTFS-WRITE'), /Read-only file system/);
-      await assert.rejects(fs.access(path.join(b.roVolume, 'refused.txt')));
-      const hostHostname = readFileSync('/etc/hostname', 'utf8').trim();
-      assert.equal(line(text, 'ESCAPE-ROOTFS'), GUEST_HOSTNAME, `host /etc/hostname is ${hostHostname}`);
-      assert.equal(line(text, 'ESCAPE-VOLUME'), GUEST_HOSTNAME);
-      assert.notEqual(line(text, 'ESCAPE-ROOTFS'), hostHostname);
-      assert.equal(line(text, 'SECOND'), 'second-rootfs');
-      assert.equal(qemu.exitCode, 0, `QEMU did not power off cleanly: ${stderr}`);
-      if (process.env.CELLA_TEST_DUMP) console.log(text);
-      console.log(`      (boot to share mounted and checked: ${mountedMs} ms)`);
+          await waitConsole(consoleLog, /WAITING-FOR-C2/, 90_000).catch((err: unknown) => {
+            throw new Error(`${String(err)}\nQEMU stderr: ${stderr}`);
+          });
+          const mountedMs = Date.now() - started;
+          // Second container, after the guest mounted the share: it must reach the running virtiofsd.
+          await fs.mkdir(path.join(f.root, 'second'));
+          const b2 = await makeBundle(path.join(f.root, 'second'), 'second-rootfs');
+          const res2 = await driver.prepare({ containerId: 'c2', rootfsPath: b2.rootfs, readonly: false, mounts: [] });
+          assert.deepEqual(res2.devices, []);
+          const text = await waitConsole(consoleLog, /VFS-UNMOUNTED/, 60_000);
+          for (let i = 0; i < 100 && qemu.exitCode === null; i++) await sleep(100);
 
-      const pid = driver.daemonPid;
-      await driver.cleanup();
-      assert.ok(pid === undefined || !isAlive(pid), 'virtiofsd still runs');
-      assert.deepEqual(processesWith(f.sandbox.runDir), []);
-      assert.deepEqual(await mountsUnder(f.root), []);
-      assert.deepEqual(await fs.readdir(f.sandbox.runDir), []);
-      assert.deepEqual(f.journal.entries(), []);
+          assert.match(text, /VFS-MOUNTED/);
+          assert.equal(line(text, 'ROOTFS'), 'rootfs-marker');
+          assert.equal(line(text, 'HOST-FILE'), 'written-by-host');
+          assert.equal(line(text, 'RO-FILE'), 'read-only-content');
+          assert.match(text, /RW-WRITE-OK/);
+          assert.equal(await fs.readFile(path.join(b.rwVolume, 'guest-file.txt'), 'utf8'), 'written-by-guest\n');
+          assert.match(line(text, 'RO-WRITE'), /Read-only file system/);
+          assert.match(line(text, 'RO-ROOTFS-WRITE'), /Read-only file system/);
+          await assert.rejects(fs.access(path.join(b.roVolume, 'refused.txt')));
+          const hostHostname = readFileSync('/etc/hostname', 'utf8').trim();
+          assert.equal(line(text, 'ESCAPE-ROOTFS'), GUEST_HOSTNAME, `host /etc/hostname is ${hostHostname}`);
+          assert.equal(line(text, 'ESCAPE-VOLUME'), GUEST_HOSTNAME);
+          assert.notEqual(line(text, 'ESCAPE-ROOTFS'), hostHostname);
+          assert.equal(line(text, 'SECOND'), 'second-rootfs');
+          assert.equal(qemu.exitCode, 0, `QEMU did not power off cleanly: ${stderr}`);
+          if (process.env.CELLA_TEST_DUMP) console.log(text);
+          console.log(`      (${binary!.version}: boot to share mounted and checked: ${mountedMs} ms)`);
+
+          const pid = driver.daemonPid;
+          await driver.cleanup();
+          assert.ok(pid === undefined || !isAlive(pid), 'virtiofsd still runs');
+          assert.deepEqual(processesWith(f.sandbox.runDir), []);
+          assert.deepEqual(await mountsUnder(f.root), []);
+          assert.deepEqual(await fs.readdir(f.sandbox.runDir), []);
+          assert.deepEqual(f.journal.entries(), []);
+        });
+      }
     });
   }
 });

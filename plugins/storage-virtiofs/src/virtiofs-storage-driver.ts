@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ContainerStorageRequest, GuestStorage, OciMount, PreparedStorage, SandboxContext, StorageDriver, VmDevice } from '@cella/core';
 import { bindMount, removeUnmountedTree, runMount, unmountAll } from './host-mounts';
 import { checkContainerId, isBindMount, planBind, planMounts, type PlannedBind } from './mount-plan';
-import { resolveVirtiofsConfig, type VirtiofsConfig } from './virtiofs-config';
+import { defaultVirtiofsdPaths, resolveVirtiofsConfig, type VirtiofsConfig } from './virtiofs-config';
 import { VirtiofsErrors } from './virtiofs-errors';
 import { buildVirtiofsdArgs, probeVirtiofsd } from './virtiofsd-binary';
 import { VirtiofsdDaemon } from './virtiofsd-daemon';
@@ -30,9 +30,12 @@ export class VirtiofsStorageDriver implements StorageDriver {
   private readonly config: VirtiofsConfig;
   private shared: Shared | undefined;
   private readonly containers = new Map<string, Made[]>();
+  private readonly candidates: readonly string[];
 
-  constructor(private readonly sandbox: SandboxContext, config: Partial<VirtiofsConfig>) {
+  /** `cacheDir` (the core's `cache_dir`) is where Cella's own Rust virtiofsd is looked for first. */
+  constructor(private readonly sandbox: SandboxContext, config: Partial<VirtiofsConfig>, cacheDir?: string) {
     this.config = resolveVirtiofsConfig(config);
+    this.candidates = defaultVirtiofsdPaths(cacheDir);
   }
 
   /** Host folder shared with the guest (exists once the first container was prepared). */
@@ -65,7 +68,7 @@ export class VirtiofsStorageDriver implements StorageDriver {
     if (!binds[0]!.isDir) {
       throw VirtiofsErrors.STORAGE_MOUNT_SOURCE.create('The container rootfs is not a folder', { details: { field: 'root.path', source: req.rootfsPath } });
     }
-    const binary = this.shared?.daemon ? undefined : await probeVirtiofsd(this.config.virtiofsd_path);
+    const binary = this.shared?.daemon ? undefined : await probeVirtiofsd(this.config.virtiofsd_path, this.candidates);
     const args = binary && buildVirtiofsdArgs(binary.flavour, {
       socketPath: this.socketPath, sharedDir: this.sharedDir, cache: this.config.cache_mode, threadPoolSize: this.config.thread_pool_size,
       xattr: this.config.xattr, sandbox: this.config.sandbox, extraArgs: this.config.extra_args,

@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isCellaError } from '@cella/core';
+import { defaultVirtiofsdPaths } from './virtiofs-config';
 import { buildVirtiofsdArgs, detectFlavour, probeVirtiofsd, type VirtiofsdArgsOptions } from './virtiofsd-binary';
 
 const base: VirtiofsdArgsOptions = {
@@ -100,5 +101,44 @@ describe('probeVirtiofsd', () => {
   });
   it('refuses a program that is no virtiofsd', async () => {
     assert.match(String((await rejectsWith('/bin/true')).path), /true$/);
+  });
+
+  async function script(name: string, body: string): Promise<string> {
+    const p = path.join(dir, name);
+    await fs.writeFile(p, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    return p;
+  }
+
+  it('without a configured path takes the first candidate that answers, passing over missing and broken ones', async () => {
+    const broken = await script('broken', 'echo "exec: ld-linux-x86-64.so.2: not found" >&2; exit 127');
+    const rust = await script('rust', 'echo "virtiofsd 1.13.2"');
+    const c = await script('c', 'echo "virtiofsd version 7.2.22"; echo "using FUSE kernel interface version 7.36"');
+    const got = await probeVirtiofsd(undefined, [path.join(dir, 'missing'), broken, rust, c]);
+    assert.deepEqual(got, { path: rust, flavour: 'rust', version: 'virtiofsd 1.13.2' });
+    assert.equal((await probeVirtiofsd(undefined, [broken, c])).flavour, 'c');
+  });
+  it('without a configured path names every searched path when none exists', async () => {
+    const searched = [path.join(dir, 'a'), path.join(dir, 'b')];
+    try {
+      await probeVirtiofsd(undefined, searched);
+      assert.fail('no error');
+    } catch (err) {
+      assert.ok(isCellaError(err));
+      assert.equal(err.code, 'E_STORAGE_VIRTIOFSD');
+      assert.deepEqual(err.details.searched, searched);
+    }
+  });
+  it('without a configured path names the first candidate when candidates exist but none answers', async () => {
+    const first = await script('first', 'echo hello');
+    const second = await script('second', 'exit 1');
+    await assert.rejects(probeVirtiofsd(undefined, [first, second]), (err: unknown) => isCellaError(err) && err.details.path === first);
+  });
+  it('finds the Rust virtiofsd of scripts/setup-virtiofsd.sh under the cache folder first (when it is installed)', async function () {
+    const wrapper = defaultVirtiofsdPaths()[0]!;
+    if (!(await fs.stat(wrapper).catch(() => undefined))) this.skip();
+    const got = await probeVirtiofsd(undefined);
+    assert.equal(got.path, wrapper);
+    assert.equal(got.flavour, 'rust');
+    assert.match(got.version, /^virtiofsd \d+\.\d+/);
   });
 });

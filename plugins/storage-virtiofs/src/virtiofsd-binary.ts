@@ -66,16 +66,24 @@ function optionError(option: string, value: string, allowed: string): Error {
   });
 }
 
-/** The configured path, or the first default that exists; a missing one is an E_STORAGE_VIRTIOFSD error. */
-export async function resolveVirtiofsdPath(configured: string | undefined): Promise<string> {
-  if (configured !== undefined) return configured;
-  for (const p of DEFAULT_VIRTIOFSD_PATHS) {
-    if (await fs.stat(p).then((s) => s.isFile(), () => false)) return p;
-  }
-  throw VirtiofsErrors.STORAGE_VIRTIOFSD.create('No virtiofsd was found', {
-    details: { searched: DEFAULT_VIRTIOFSD_PATHS },
-    hint: 'Install virtiofsd or set virtiofsd_path under [plugins."storage.virtiofs"].',
+function isFile(p: string): Promise<boolean> {
+  return fs.stat(p).then((s) => s.isFile(), () => false);
+}
+
+function notFound(candidates: readonly string[]): Error {
+  return VirtiofsErrors.STORAGE_VIRTIOFSD.create('No virtiofsd was found', {
+    details: { searched: candidates },
+    hint: 'Run scripts/setup-virtiofsd.sh (Debian 13\'s virtiofsd), install virtiofsd, or set virtiofsd_path under [plugins."storage.virtiofs"].',
   });
+}
+
+/** The configured path, or the first candidate that exists; none existing is an E_STORAGE_VIRTIOFSD error. */
+export async function resolveVirtiofsdPath(configured: string | undefined, candidates: readonly string[] = DEFAULT_VIRTIOFSD_PATHS): Promise<string> {
+  if (configured !== undefined) return configured;
+  for (const p of candidates) {
+    if (await isFile(p)) return p;
+  }
+  throw notFound(candidates);
 }
 
 function runText(file: string, args: string[]): Promise<string> {
@@ -84,9 +92,26 @@ function runText(file: string, args: string[]): Promise<string> {
   });
 }
 
-/** Check that the binary is an executable file and find its flavour and version. */
-export async function probeVirtiofsd(configured: string | undefined): Promise<VirtiofsdBinary> {
-  const path = await resolveVirtiofsdPath(configured);
+/**
+ * The configured binary, or else the first candidate that exists and answers as a virtiofsd (a broken one,
+ * e.g. Cella's wrapper with its libraries gone, is passed over); checked to be executable, with its flavour
+ * and version. When candidates exist but none answers, the first one's error is thrown.
+ */
+export async function probeVirtiofsd(configured: string | undefined, candidates: readonly string[] = DEFAULT_VIRTIOFSD_PATHS): Promise<VirtiofsdBinary> {
+  if (configured !== undefined) return probePath(configured);
+  let firstError: unknown;
+  for (const p of candidates) {
+    if (!(await isFile(p))) continue;
+    try {
+      return await probePath(p);
+    } catch (err) {
+      firstError ??= err;
+    }
+  }
+  throw firstError ?? notFound(candidates);
+}
+
+async function probePath(path: string): Promise<VirtiofsdBinary> {
   const stat = await fs.stat(path).catch(() => undefined);
   const executable = stat?.isFile() === true && (await fs.access(path, constants.X_OK).then(() => true, () => false));
   if (!executable) {

@@ -9,6 +9,8 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { DEFAULT_VIRTIOFSD_PATHS } from '../virtiofs-config';
+import { probeVirtiofsd, type VirtiofsdBinary, type VirtiofsdFlavour } from '../virtiofsd-binary';
 
 const run = promisify(execFile);
 
@@ -64,6 +66,15 @@ export async function buildVirtiofsGuest(dir: string): Promise<GuestFiles | { sk
   await run('sh', ['-c', 'find . | cpio -o -H newc --quiet | gzip -1 > "$1"', 'sh', initrd], { cwd: root });
   await fs.rm(root, { recursive: true, force: true });
   return { kernel, initrd };
+}
+
+/** The first virtiofsd of `flavour` among the default places (Cella's Rust one, the distribution's, QEMU's C one). */
+export async function findVirtiofsd(flavour: VirtiofsdFlavour): Promise<VirtiofsdBinary | undefined> {
+  for (const p of DEFAULT_VIRTIOFSD_PATHS) {
+    const bin = await probeVirtiofsd(p).catch(() => undefined);
+    if (bin?.flavour === flavour) return bin;
+  }
+  return undefined;
 }
 
 /** QEMU (TCG) with shared memfd RAM and a vhost-user-fs device on `socketPath`; console to `consoleLog`. */
