@@ -21,6 +21,12 @@ export const NetworkErrors = defineErrorCodes('netlink', {
   NETWORK_NETLINK_TIMEOUT: 'Timeout',
   /** A netlink socket could not be opened or node-netlink could not be loaded. */
   NETWORK_NETLINK_SOCKET: 'Unavailable',
+  /** An interface's MTU is outside what the VM's NIC (and its tap or macvtap) can take. */
+  NETWORK_MTU: 'InvalidArgument',
   /** An IP or MAC address given to the codec is not valid. */
   NETWORK_ADDRESS: 'InvalidArgument',
+  /** A link name, ifindex, queue count, prefix length or mode given to the netlink module is not valid. */
+  NETWORK_ARGUMENT: 'InvalidArgument',
+  /** A tap or macvtap queue could not be opened (`details` names the tap or device and the queue index). */
+  NETWORK_TAP: 'Internal',
 });
