@@ -8,6 +8,8 @@ import { GuestImageBuilder } from './image/guest-image-builder';
 
 /** The bundled guest agent, made by the build (scripts/post-build.js). */
 export const AGENT_BUNDLE = join(__dirname, 'guest-agent.js');
+/** The agent's native node_modules (node-netlink), staged by the same script. */
+export const AGENT_NODE_MODULES = join(__dirname, 'guest-node-modules');
 
 export default definePlugin<AgentConfig>({
   id: 'agent.cella',
@@ -22,6 +24,7 @@ export default definePlugin<AgentConfig>({
       {
         cacheDir: ctx.paths.cache,
         agentBundle: AGENT_BUNDLE,
+        agentNodeModules: AGENT_NODE_MODULES,
         kernel: cfg.kernel ? { path: cfg.kernel.path, modulesDir: cfg.kernel.modules_dir } : undefined,
       },
       ctx.logger,

@@ -6,7 +6,8 @@ import { execFileRunner, type CommandRunner } from './command-runner';
 import { CrunCommand } from './crun-command';
 import { registerAgentService } from './guest-agent-service';
 import { GuestContainers } from './guest-containers';
-import { GuestSandbox } from './guest-sandbox';
+import { GuestNetwork } from './guest-network';
+import { GuestSandbox, type NetworkApplier } from './guest-sandbox';
 import { StorageMounter } from './storage-mounter';
 
 /** Where the guest agent finds things; the defaults are the guest's real paths, tests point them elsewhere. */
@@ -24,6 +25,8 @@ export interface GuestAgentServerOptions {
   outputLimit?: number;
   poweroffDelayMs?: number;
   removeWaitMs?: number;
+  /** Default: netlink in the agent's own network namespace (the guest's). */
+  network?: NetworkApplier;
 }
 
 export interface GuestAgentServer {
@@ -49,6 +52,7 @@ export function createGuestAgentServer(options: GuestAgentServerOptions): GuestA
   });
   const sandbox = new GuestSandbox({
     logger, run, storages, containers,
+    network: options.network ?? new GuestNetwork({ logger, run }),
     osReleasePath: options.osReleasePath ?? '/proc/sys/kernel/osrelease',
     poweroffDelayMs: options.poweroffDelayMs,
   });

@@ -6,6 +6,7 @@ import { AGENT_VERSION } from '../protocol/agent-service';
 import { CHECK_SERVING, type CheckResponse, type CreateSandboxMessage } from '../protocol/sandbox-messages';
 import { WireLimits } from '../protocol/wire-limits';
 import type { CommandRunner } from './command-runner';
+import type { GuestNetwork } from './guest-network';
 import type { GuestContainers } from './guest-containers';
 import type { StorageMounter } from './storage-mounter';
 
@@ -14,18 +15,22 @@ export interface GuestSandboxOptions {
   run: CommandRunner;
   storages: StorageMounter;
   containers: GuestContainers;
+  /** Applies interfaces, routes and neighbours (GuestNetwork: netlink in the guest's namespace). */
+  network: NetworkApplier;
   /** `/proc/sys/kernel/osrelease`. */
   osReleasePath: string;
   /** Delay between the DestroySandbox answer and the teardown, so the answer leaves first. */
   poweroffDelayMs?: number;
 }
 
+export type NetworkApplier = Pick<GuestNetwork, 'applyInterface' | 'applyRoutes' | 'applyNeighbors'>;
+
 const HOSTNAME = /^(?=.{1,64}$)[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
 const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
 
 /**
- * Sandbox-wide state of the guest: hostname, storages, and the network description. Interfaces, routes
- * and neighbours are stored only: applying them over netlink is a later issue (TODO(#netlink)).
+ * Sandbox-wide state of the guest: hostname, storages, and the network. Interfaces, routes and
+ * neighbours are applied as they arrive (before the container is created) and kept for inspection.
  */
 export class GuestSandbox {
   readonly interfaces = new Map<string, GuestInterface>();
@@ -63,26 +68,29 @@ export class GuestSandbox {
     this.o.logger.info('Sandbox created', { sandbox: msg.sandboxId, storages: this.mountPoints.length });
   }
 
-  updateInterface(iface: GuestInterface): GuestInterface {
+  async updateInterface(iface: GuestInterface): Promise<GuestInterface> {
     if (!IFNAME.test(iface.name)) {
       throw AgentErrors.AGENT_INVALID_ARGUMENT.create('The interface name is invalid', { details: { field: 'name', value: iface.name } });
     }
     if (!this.interfaces.has(iface.name) && this.interfaces.size >= WireLimits.repeated) {
       throw AgentErrors.AGENT_INVALID_ARGUMENT.create('Too many interfaces', { details: { max: WireLimits.repeated } });
     }
+    await this.o.network.applyInterface(iface);
     this.interfaces.set(iface.name, iface);
     return iface;
   }
 
-  updateRoutes(routes: GuestRoute[]): GuestRoute[] {
+  async updateRoutes(routes: GuestRoute[]): Promise<GuestRoute[]> {
+    await this.o.network.applyRoutes(routes);
     this.routes = routes;
     return routes;
   }
 
-  addNeighbors(neighbors: GuestNeighbor[]): void {
+  async addNeighbors(neighbors: GuestNeighbor[]): Promise<void> {
     if (this.neighbors.length + neighbors.length > WireLimits.repeated) {
       throw AgentErrors.AGENT_INVALID_ARGUMENT.create('Too many neighbours', { details: { max: WireLimits.repeated } });
     }
+    await this.o.network.applyNeighbors(neighbors);
     this.neighbors.push(...neighbors);
   }
 

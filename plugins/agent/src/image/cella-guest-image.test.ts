@@ -24,6 +24,7 @@ describe('CellaGuestImage', () => {
       const builder = new GuestImageBuilder({
         cacheDir: join(dir, 'cache'),
         agentBundle: join(dir, 'agent.js'),
+        agentNodeModules: dir,
         kernel: { path: join(dir, 'vmlinuz'), modulesDir: join(dir, 'modules', '6.1.0-test') },
       }, nullLogger);
       const image = new CellaGuestImage(builder, { transport: 'virtio-serial', vsockPort: 1024, kernelParams: [] });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { isCellaError, type GuestImageRecord, type Logger } from '@cella/core';
 import { assembleImage, mib } from './image-assembler';
 import { ImageErrors } from './image-errors';
-import { BUILDER_VERSION, GUEST_MODULES, fileContentHash, fileFingerprint, imageKey, type KeyInputs } from './image-key';
+import { BUILDER_VERSION, GUEST_MODULES, fileContentHash, fileFingerprint, imageKey, treeContentHash, type KeyInputs } from './image-key';
 import { ImageStore, MANIFEST_FILE, type ImageManifest } from './image-store';
 import { KernelSource, type KernelIdentity } from './kernel-source';
 
@@ -13,6 +13,8 @@ export interface ImageBuildInputs {
   cacheDir: string;
   /** The bundled guest agent (one JS file). */
   agentBundle: string;
+  /** Folder with the agent's `node_modules/` (scripts/post-build.js stages it beside the bundle). */
+  agentNodeModules: string;
   /** A kernel of your own instead of Debian's `linux-image-cloud-amd64`. */
   kernel?: { path: string; modulesDir: string };
   /** Default `/bin/busybox` (should be static: it runs in the initramfs). */
@@ -76,6 +78,7 @@ export class GuestImageBuilder {
         kernel: prepared,
         ...this.binaries(),
         agentBundle: this.inputs.agentBundle,
+        agentNodeModules: this.inputs.agentNodeModules,
         initStage1: join(this.guestDir(), 'init-stage1'),
         initStage2: join(this.guestDir(), 'init-stage2'),
       }, workDir, outDir, step);
@@ -170,6 +173,7 @@ export class GuestImageBuilder {
         node: await fileFingerprint(bins.node),
       },
       agentBundle: await fileContentHash(this.inputs.agentBundle),
+      nodeModules: await treeContentHash(this.inputs.agentNodeModules),
     };
   }
 

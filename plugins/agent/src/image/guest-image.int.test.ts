@@ -62,7 +62,8 @@ describe('GuestImageBuilder and CellaGuestImage (real build, real QEMU)', functi
     await fs.mkdir(SHARED_DOWNLOADS, { recursive: true });
     await fs.mkdir(join(dir, 'cache'));
     await fs.symlink(SHARED_DOWNLOADS, join(dir, 'cache', 'downloads'));
-    builder = new GuestImageBuilder({ cacheDir: join(dir, 'cache'), agentBundle: agent }, nullLogger);
+    await fs.mkdir(join(dir, 'agent-modules', 'node_modules'), { recursive: true });
+    builder = new GuestImageBuilder({ cacheDir: join(dir, 'cache'), agentBundle: agent, agentNodeModules: join(dir, 'agent-modules') }, nullLogger);
   });
 
   after(async () => {

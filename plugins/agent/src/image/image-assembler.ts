@@ -16,6 +16,8 @@ export interface AssemblyPlan {
   crun: string;
   node: string;
   agentBundle: string;
+  /** A folder holding `node_modules/` for the agent (node-netlink and its native addons). */
+  agentNodeModules: string;
   initStage1: string;
   initStage2: string;
 }
@@ -62,6 +64,7 @@ export async function assembleImage(plan: AssemblyPlan, workDir: string, outDir:
   await stageBinary(rootStage, plan.crun, '/usr/bin/crun');
   await stageBinary(rootStage, plan.node, '/usr/bin/node');
   await copyInto(rootStage, plan.agentBundle, '/cella/agent.js', 0o644);
+  await fs.cp(join(plan.agentNodeModules, 'node_modules'), join(rootStage, 'cella', 'node_modules'), { recursive: true });
   await copyInto(rootStage, plan.initStage2, '/sbin/cella-init', 0o755);
   await makeDirs(rootStage, ROOT_MOUNT_POINTS);
   const staged = await treeSize(rootStage);

@@ -14,12 +14,13 @@ const BASE: KeyInputs = {
   modules: ['virtio_pci', 'virtio_blk'],
   binaries: { busybox: '/bin/busybox:1:2', crun: '/usr/bin/crun:3:4', node: '/usr/bin/node:5:6' },
   agentBundle: 'cc',
+  nodeModules: 'dd',
 };
 
 describe('imageKey', () => {
   it('is the same for the same inputs, whatever their key order', () => {
     const reordered: KeyInputs = {
-      agentBundle: 'cc', modules: ['virtio_pci', 'virtio_blk'], kernel: BASE.kernel, builderVersion: '1',
+      nodeModules: 'dd', agentBundle: 'cc', modules: ['virtio_pci', 'virtio_blk'], kernel: BASE.kernel, builderVersion: '1',
       binaries: { node: '/usr/bin/node:5:6', crun: '/usr/bin/crun:3:4', busybox: '/bin/busybox:1:2' },
       initScripts: { 'init-stage2': 'bb', 'init-stage1': 'aa' },
     };
@@ -35,6 +36,7 @@ describe('imageKey', () => {
       { ...BASE, modules: ['virtio_blk', 'virtio_pci'] },
       { ...BASE, binaries: { ...BASE.binaries, crun: '/usr/bin/crun:3:5' } },
       { ...BASE, agentBundle: 'cd' },
+      { ...BASE, nodeModules: 'de' },
     ];
     const keys = new Set([imageKey(BASE), ...variants.map(imageKey)]);
     assert.equal(keys.size, variants.length + 1);
@@ -57,9 +59,12 @@ describe('GuestImageBuilder.computeKey', () => {
     await w('crun', 'crun');
     await w('node', 'node');
     await w('agent.js', 'console.log(1)');
+    await fs.mkdir(join(dir, 'agent-modules', 'node_modules', 'x'), { recursive: true });
+    await w('agent-modules/node_modules/x/index.js', '');
     inputs = {
       cacheDir: join(dir, 'cache'),
       agentBundle: join(dir, 'agent.js'),
+      agentNodeModules: join(dir, 'agent-modules'),
       kernel: { path: join(dir, 'vmlinuz'), modulesDir: join(dir, 'modules', '6.1.0-test') },
       busybox: join(dir, 'busybox'),
       crun: join(dir, 'crun'),
@@ -86,6 +91,12 @@ describe('GuestImageBuilder.computeKey', () => {
     assert.notEqual(second, first);
     await fs.writeFile(join(dir, 'guest', 'init-stage1'), '#!/bin/sh\necho changed\n');
     assert.notEqual(await key(), second);
+  });
+
+  it('changes when a file of the agent\'s node_modules changes content (a rebuilt native addon)', async () => {
+    const first = await key();
+    await fs.writeFile(join(dir, 'agent-modules', 'node_modules', 'x', 'index.js'), 'changed');
+    assert.notEqual(await key(), first);
   });
 
   it('changes when a binary or the kernel file is touched or replaced', async () => {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import { join, relative } from 'node:path';
 import { ImageErrors } from './image-errors';
 import { sha256File } from './kernel-source';
 
@@ -28,6 +29,8 @@ export interface KeyInputs {
   binaries: Record<string, string>;
   /** sha256 of the agent bundle's content. */
   agentBundle: string;
+  /** sha256 over the agent's node_modules (native netlink addons): relative paths and contents. */
+  nodeModules: string;
 }
 
 /** The image key: sha256 over a canonical (key-sorted) JSON of the inputs. */
@@ -61,4 +64,18 @@ function canonicalJson(value: unknown): string {
     return `{${Object.keys(obj).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
   }
   return JSON.stringify(value);
+}
+
+/** sha256 over every file below `dir` (sorted relative paths and their contents); throws E_IMAGE_INPUT when missing. */
+export async function treeContentHash(dir: string): Promise<string> {
+  const hash = createHash('sha256');
+  let entries;
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true, recursive: true });
+  } catch (err) {
+    throw ImageErrors.IMAGE_INPUT.create('A folder for the guest image is missing', { cause: err, details: { path: dir } });
+  }
+  const files = entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)).sort();
+  for (const f of files) hash.update(`${relative(dir, f)}\0${await sha256File(f)}\0`);
+  return hash.digest('hex');
 }

@@ -24,6 +24,11 @@ export function fakeCrun(dir: string): string[] {
  */
 export class GuestOnHost {
   readonly calls: string[][] = [];
+  /**
+   * What the agent would have applied to the network: on the host it must not touch the host's own
+   * namespace, so the applier only records (the real one is tested in a netns and in a real guest).
+   */
+  readonly networkCalls: Array<[string, unknown]> = [];
   readonly guest: GuestAgentServer;
   readonly socketPath: string;
   private server: Server | undefined;
@@ -42,6 +47,11 @@ export class GuestOnHost {
       logger: nullLogger, run, crun: options.crun,
       bundlesDir: join(dir, 'bundles'), procMounts: options.procMounts ?? join(dir, 'mounts'), osReleasePath: join(dir, 'osrelease'),
       sysBlockDir: join(dir, 'sys'), poweroffDelayMs: 20, removeWaitMs: 3000,
+      network: {
+        applyInterface: async (i) => { this.networkCalls.push(['interface', i]); },
+        applyRoutes: async (r) => { this.networkCalls.push(['routes', r]); },
+        applyNeighbors: async (n) => { this.networkCalls.push(['neighbors', n]); },
+      },
     });
   }
 
