@@ -14,6 +14,7 @@ import { errorJson } from '../render/errors';
 import { loadRuntime } from '../runtime';
 import { makeSandboxService } from '../sandbox';
 import { registerExec } from './holder-exec';
+import { HolderStats } from './holder-stats';
 import { reporter } from './child-report';
 import { CONTROL_SOCKET, decodeKill, HOLDER_SERVICE, HolderMethod } from './holder-protocol';
 
@@ -27,6 +28,7 @@ class Holder {
   private exiting = false;
   private forward: ((sig: number) => void) | undefined;
   private control: Server | undefined;
+  private stats: HolderStats | undefined;
 
   constructor(private readonly service: SandboxService, private readonly live: SandboxHandle) {}
 
@@ -34,7 +36,10 @@ class Holder {
     const server = new TtrpcServer();
     server.register(HOLDER_SERVICE, HolderMethod.Start, async () => { await this.start(); return new Uint8Array(); });
     server.register(HOLDER_SERVICE, HolderMethod.Kill, (payload) => { this.kill(decodeKill(payload).signal); return new Uint8Array(); });
-    server.register(HOLDER_SERVICE, HolderMethod.Pause, async () => { await this.service.pause(this.live); this.paused = true; return new Uint8Array(); });
+    const stats = new HolderStats(this.live, () => this.exiting);
+    this.stats = stats;
+    stats.register(server);
+    server.register(HOLDER_SERVICE, HolderMethod.Pause, async () => { await this.pause(); return new Uint8Array(); });
     server.register(HOLDER_SERVICE, HolderMethod.Resume, async () => { await this.resume(); return new Uint8Array(); });
     registerExec(server, this.live, () => this.exiting);
     const control = createServer((sock) => { server.serve(sock); });
@@ -61,10 +66,22 @@ class Holder {
     }).then((status) => this.exit(status, false), () => this.exit(255, true));
   }
 
+  private async pause(): Promise<void> {
+    await this.stats?.beforePause();
+    try {
+      await this.service.pause(this.live);
+    } catch (err) {
+      this.stats?.resumed();
+      throw err;
+    }
+    this.paused = true;
+  }
+
   private async resume(): Promise<void> {
     if (!this.paused) return;
     await this.service.resume(this.live);
     this.paused = false;
+    this.stats?.resumed();
   }
 
   /**

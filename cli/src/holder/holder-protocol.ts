@@ -6,7 +6,8 @@ import { decodeMessage, ProtoWriter } from '@cella/core/ttrpc';
  * connection (a virtio-serial channel has one end on the host), so other commands ask it.
  */
 export const HOLDER_SERVICE = 'cella.holder.v1.Holder';
-export const HolderMethod = { Start: 'Start', Kill: 'Kill', Pause: 'Pause', Resume: 'Resume' } as const;
+/** Stats answers the agent's StatsContainerResponse (Kata's message, @cella/agent's codec): the guest's cgroup counters. */
+export const HolderMethod = { Start: 'Start', Kill: 'Kill', Pause: 'Pause', Resume: 'Resume', Stats: 'Stats' } as const;
 export const CONTROL_SOCKET = 'control.sock';
 
 export interface KillRequest { signal: number; all: boolean }

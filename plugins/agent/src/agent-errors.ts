@@ -49,6 +49,12 @@ export const AgentErrors = defineErrorCodes('agent.cella', {
   AGENT_PROCESS_EXISTS: 'AlreadyExists',
   /** The container or process is in the wrong state for the call (start twice, stdin closed). */
   AGENT_STATE: 'FailedPrecondition',
+  /** A container's cgroup files in the guest could not be read or do not parse (StatsContainer). */
+  AGENT_CGROUP_STATS: 'Internal',
   /** The guest cannot open its end of the channel. */
   AGENT_CHANNEL: 'Unavailable',
+  /** No guest network device carries the MAC address an interface asks for. */
+  AGENT_LINK_NOT_FOUND: 'NotFound',
+  /** The guest kernel refused an interface, address, route or neighbour (`details` names it). */
+  AGENT_NETWORK: 'Internal',
 });

@@ -170,6 +170,7 @@ describe('CellaGuestAgent with the real guest agent code on the host (fake crun:
     assert.equal(h.guest.sandbox.interfaces.get('eth0')?.addresses[0]?.address, '10.0.0.2');
     assert.equal(h.guest.sandbox.routes[0]?.gateway, '10.0.0.1');
     assert.equal(h.guest.sandbox.neighbors.length, 1);
+    assert.deepEqual(h.networkCalls.map(([what]) => what), ['interface', 'routes', 'neighbors'], 'applied in this order, before CreateSandbox');
     // The container's root may live on a sandbox storage too.
     await agent.createContainer({ containerId: 'r1', storages: [], spec: { ...spec('r1', ['/bin/sleep', '30']).spec, root: { path: join(shared, 'r1') } } });
     await agent.startContainer('r1');

@@ -135,6 +135,12 @@ export class CellaGuestAgent implements GuestAgent {
     await this.call(P.AgentMethod.RemoveContainer, P.encodeRemoveContainerRequest({ containerId, timeoutSeconds: 0 }));
   }
 
+  /** The container's cgroup counters in the guest (Kata's StatsContainer); all zero before it runs. */
+  async statsContainer(containerId: string): Promise<P.CgroupStats> {
+    checkId('containerId', containerId);
+    return P.decodeStatsContainerResponse(await this.call(P.AgentMethod.StatsContainer, P.encodeContainerRef({ containerId, execId: '' })));
+  }
+
   /** The guest answers, then unmounts everything and powers off: the connection closes soon after. */
   async destroySandbox(): Promise<void> {
     await this.call(P.AgentMethod.DestroySandbox, P.EMPTY);

@@ -53,9 +53,14 @@ export function guestSpec(spec: OciSpec, id: string, mountPoints: readonly strin
   const out = structuredClone(spec);
   if (out.linux) {
     if (Array.isArray(out.linux.namespaces)) out.linux.namespaces = out.linux.namespaces.filter((ns) => !ns.path);
-    out.linux.cgroupsPath = `/cella/${id}`;
+    out.linux.cgroupsPath = containerCgroupsPath(id);
   }
   return out;
+}
+
+/** The cgroup crun puts a container in, relative to the guest's cgroup2 mount (StatsContainer reads it). */
+export function containerCgroupsPath(id: string): string {
+  return `/cella/${id}`;
 }
 
 /** Writes `<dir>/config.json` (the folder is made private to root). */

@@ -55,9 +55,10 @@ export function registerAgentService(server: TtrpcServer, sandbox: GuestSandbox,
         details: { containerId: m.containerId, execId: m.execId },
       });
     },
-    UpdateInterface: (b) => P.encodeInterface(sandbox.updateInterface(P.decodeUpdateInterfaceRequest(b))),
-    UpdateRoutes: (b) => P.encodeRoutes(sandbox.updateRoutes(P.decodeUpdateRoutesRequest(b))),
-    AddARPNeighbors: (b) => { sandbox.addNeighbors(P.decodeAddArpNeighborsRequest(b)); return P.EMPTY; },
+    UpdateInterface: async (b) => P.encodeInterface(await sandbox.updateInterface(P.decodeUpdateInterfaceRequest(b))),
+    UpdateRoutes: async (b) => P.encodeRoutes(await sandbox.updateRoutes(P.decodeUpdateRoutesRequest(b))),
+    AddARPNeighbors: async (b) => { await sandbox.addNeighbors(P.decodeAddArpNeighborsRequest(b)); return P.EMPTY; },
+    StatsContainer: async (b) => P.encodeStatsContainerResponse(await containers.stats(P.decodeContainerRef(b, 'StatsContainerRequest').containerId)),
   };
   for (const [method, handler] of Object.entries(handlers)) server.register(P.AGENT_SERVICE, method, handler);
 }

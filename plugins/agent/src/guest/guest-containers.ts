@@ -7,8 +7,10 @@ import type { Logger, OciProcess } from '@cella/core';
 import { AgentErrors } from '../agent-errors';
 import { AGENT_ID_PATTERN } from '../protocol/agent-service';
 import type { CreateContainerMessage } from '../protocol/container-messages';
+import { emptyCgroupStats, type CgroupStats } from '../protocol/stats-messages';
 import type { CommandRunner } from './command-runner';
-import { checkProcess, guestSpec, rootNeedsNoPivot, writeBundle } from './container-bundle';
+import { readCgroupV2 } from './cgroup-stats';
+import { checkProcess, containerCgroupsPath, guestSpec, rootNeedsNoPivot, writeBundle } from './container-bundle';
 import type { CrunCommand } from './crun-command';
 import { GuestProcess } from './guest-process';
 import type { StorageMounter } from './storage-mounter';
@@ -25,6 +27,8 @@ export interface GuestContainersOptions {
   outputLimit?: number;
   /** How long `remove` waits for the processes to exit after `crun delete -f`. */
   removeWaitMs?: number;
+  /** The guest's cgroup2 mount (default /sys/fs/cgroup), where `stats` reads a container's cgroup. */
+  cgroupRoot?: string;
 }
 
 interface Exec { proc: GuestProcess; pidFile: string }
@@ -116,6 +120,24 @@ export class GuestContainers {
     const e = c.execs.get(execId);
     if (!e) throw AgentErrors.AGENT_PROCESS_NOT_FOUND.create('No such exec process', { details: { containerId, execId } });
     return e.proc;
+  }
+
+  /**
+   * The container's cgroup counters. A created container has no cgroup yet (crun makes it when it runs the
+   * process): all zero. A stopped one is refused, as runc refuses `events` on a stopped container.
+   */
+  async stats(containerId: string): Promise<CgroupStats> {
+    const c = this.get(containerId);
+    if (c.state === 'creating' || c.state === 'created') return emptyCgroupStats();
+    if (c.state === 'stopped') throw stateError('The container is not running', c);
+    const dir = (this.o.cgroupRoot ?? '/sys/fs/cgroup') + containerCgroupsPath(c.id);
+    const stats = await readCgroupV2(dir);
+    if (stats === undefined) {
+      if (c.init?.exitStatus !== undefined) throw stateError('The container is not running', c);
+      // crun has not made the cgroup yet (StartContainer answers once crun's state exists; this is a guard).
+      return emptyCgroupStats();
+    }
+    return stats;
   }
 
   /** The container's process is signalled through `crun kill`; an exec through the pid crun wrote. */

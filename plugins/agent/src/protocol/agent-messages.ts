@@ -10,4 +10,5 @@ export * from './sandbox-messages';
 export * from './container-messages';
 export * from './stream-messages';
 export * from './network-messages';
+export * from './stats-messages';
 export * from './agent-cmdline';

@@ -27,6 +27,7 @@ export const AgentMethod = Object.freeze({
   UpdateInterface: 'UpdateInterface',
   UpdateRoutes: 'UpdateRoutes',
   AddARPNeighbors: 'AddARPNeighbors',
+  StatsContainer: 'StatsContainer',
 } as const);
 
 export type AgentMethod = (typeof AgentMethod)[keyof typeof AgentMethod];
