@@ -71,7 +71,7 @@ describe('SriovNetworkDriver (needs root: real netns; fake sysfs: no SR-IOV hard
   it('attaches a VF as a vfio device with its PCI address, and gives the guest its MAC, MTU, addresses and route (fake sysfs)', async () => {
     await vf('net1', MAC1, VF1, '41');
     const att = await driver().attach(ns.path);
-    assert.deepEqual(att.devices, [{ kind: 'vfio', id: 'cella-vfio0', pciAddress: VF1 }]);
+    assert.deepEqual(att.devices, [{ kind: 'vfio', id: 'vfio0', pciAddress: VF1 }]);
     assert.deepEqual(att.interfaces, [{ name: 'net1', mac: MAC1, mtu: 1450, addresses: [{ family: 4, address: '10.77.0.2', prefixLength: 24 }] }]);
     assert.deepEqual(att.routes.map((r) => `${r.destination} via ${r.gateway} dev ${r.device}`), ['10.177.0.0/16 via 10.77.0.1 dev net1']);
     assert.deepEqual(events(), [`record sriov-binding ${VF1} (iavf)`, ...bindWrites(VF1)], 'journalled before the unbind');
@@ -88,7 +88,7 @@ describe('SriovNetworkDriver (needs root: real netns; fake sysfs: no SR-IOV hard
     await vf('net2', MAC2, VF2, '42');
     const d = driver();
     const att = await d.attach(ns.path);
-    assert.deepEqual(att.devices.map((x) => [x.id, x.kind === 'vfio' && x.pciAddress]), [['cella-vfio0', VF1], ['cella-vfio1', VF2]]);
+    assert.deepEqual(att.devices.map((x) => [x.id, x.kind === 'vfio' && x.pciAddress]), [['vfio0', VF1], ['vfio1', VF2]]);
     events();
     await d.detach();
     assert.deepEqual(events(), [...restoreWrites(VF2), 'complete 2', ...restoreWrites(VF1), 'complete 1']);
@@ -138,7 +138,7 @@ describe('SriovNetworkDriver (needs root: real netns; fake sysfs: no SR-IOV hard
       isCellaError(err, 'E_NETWORK_SRIOV_NOT_VF') && /net1 \(0000:5e:00\.0\)/.test(err.message));
     assert.deepEqual(events(), []);
     const att = await driver({ allow_physical_function: true }).attach(ns.path);
-    assert.deepEqual(att.devices, [{ kind: 'vfio', id: 'cella-vfio0', pciAddress: '0000:5e:00.0' }]);
+    assert.deepEqual(att.devices, [{ kind: 'vfio', id: 'vfio0', pciAddress: '0000:5e:00.0' }]);
     assert.equal(await sysfs.read('bus/pci/drivers/ixgbe/unbind'), '0000:5e:00.0');
   });
 

@@ -63,7 +63,7 @@ export class SriovNetworkDriver implements NetworkDriver {
       this.attached = false;
       throw err;
     }
-    const devices: VmDevice[] = this.bindings.map((b, n) => ({ kind: 'vfio', id: `cella-vfio${n}`, pciAddress: b.record.pciAddress }));
+    const devices: VmDevice[] = this.bindings.map((b, n) => ({ kind: 'vfio', id: `vfio${n}`, pciAddress: b.record.pciAddress }));
     const interfaces: GuestInterface[] = found.interfaces.map((i) => ({ name: i.name, mac: i.mac, mtu: i.mtu, addresses: i.addresses }));
     this.logger.info('PCI functions bound to vfio-pci', { functions: this.bindings.map((b) => `${b.record.interface}=${b.record.pciAddress}`) });
     return { devices, interfaces, routes: found.routes, neighbors: found.neighbors };
