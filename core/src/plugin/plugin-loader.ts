@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { CellaError, isCellaError } from '../errors/cella-error';
 import { E } from '../errors/codes';
@@ -95,21 +96,22 @@ export class PluginLoader {
   discoverInstalled(): PluginRecord[] {
     const seen = new Map<string, PluginRecord>();
     for (const base of this.searchDirs) {
-      for (const dir of [base, join(base, 'node_modules'), join(base, 'node_modules', '@cella')]) {
-        let names: string[];
-        try { names = readdirSync(dir); } catch { continue; }
-        for (const n of names) {
-          const pkgDir = join(dir, n);
-          const pkgFile = join(pkgDir, 'package.json');
-          if (!existsSync(pkgFile) || seen.has(pkgDir)) continue;
-          let hasCella = false;
-          try { hasCella = 'cella' in JSON.parse(readFileSync(pkgFile, 'utf8')); } catch { /* not a plugin */ }
-          if (!hasCella) continue;
-          try {
-            seen.set(pkgDir, this.inspect(pkgDir));
-          } catch (err) {
-            seen.set(pkgDir, failedRecord(pkgDir, err));
-          }
+      // As Node resolves a package name from `base`: its own node_modules and every one above it
+      // (an npm workspace hoists the plugins to the repository's node_modules).
+      // There only packages named like plugins are read: `@cella/*`, `cella-*` and `@<scope>/cella-*`.
+      const moduleDirs = createRequire(join(base, 'noop.js')).resolve.paths('noop') ?? [join(base, 'node_modules')];
+      for (const pkgDir of [...children(base), ...moduleDirs.flatMap(pluginNamed)]) {
+        const pkgFile = join(pkgDir, 'package.json');
+        let key: string;
+        try { key = realpathSync(pkgDir); } catch { continue; }
+        if (!existsSync(pkgFile) || seen.has(key)) continue;
+        let hasCella = false;
+        try { hasCella = 'cella' in JSON.parse(readFileSync(pkgFile, 'utf8')); } catch { /* not a plugin */ }
+        if (!hasCella) continue;
+        try {
+          seen.set(key, this.inspect(pkgDir));
+        } catch (err) {
+          seen.set(key, failedRecord(pkgDir, err));
         }
       }
     }
@@ -161,4 +163,19 @@ function failedRecord(dir: string, err: unknown): PluginRecord {
     specifier: dir, packageName: dir, packageVersion: '', packageDir: dir,
     manifest: { id: '?', kind: 'hypervisor', apiVersion: '' }, status: 'failed', reason: error.message, error,
   };
+}
+
+function children(dir: string): string[] {
+  try { return readdirSync(dir).map((n) => join(dir, n)); } catch { return []; }
+}
+
+/** Packages in a node_modules folder whose names say they are Cella plugins. */
+function pluginNamed(modules: string): string[] {
+  const out = children(join(modules, '@cella'));
+  for (const entry of children(modules)) {
+    const name = entry.slice(modules.length + 1);
+    if (name.startsWith('cella-')) out.push(entry);
+    else if (name.startsWith('@') && name !== '@cella') out.push(...children(entry).filter((p) => p.slice(entry.length + 1).startsWith('cella-')));
+  }
+  return out;
 }

@@ -13,7 +13,7 @@ import type { NetworkAttachment, NetworkDriver, NetworkDriverFactory } from '../
 import type { SandboxContext } from '../ports/sandbox-context';
 import type { StorageDriver, StorageDriverFactory } from '../ports/storage-driver';
 import { FileJournal } from '../state/file-journal';
-import type { UndoHandler } from '../state/journal';
+import type { Journal, UndoHandler } from '../state/journal';
 import { isAlive, processStartTime } from '../state/proc';
 import type { StateStore } from '../state/state-store';
 import type { SandboxState } from './sandbox-state';
@@ -32,6 +32,12 @@ export interface SandboxEnv {
   store: StateStore;
   logger: Logger;
   undoHandlers: readonly UndoHandler[];
+  /**
+   * Undo handlers of installed plugins the config does not select (a journal written under another
+   * config, e.g. a different network plugin): asked for only when a journal holds a type none of
+   * `undoHandlers` knows.
+   */
+  moreUndoHandlers?: () => Promise<readonly UndoHandler[]>;
   defaults: { vcpus: number; memoryMiB: number; bootTimeoutMs: number };
 }
 
@@ -149,6 +155,13 @@ export class SandboxService {
     await this.teardown(live, failed, keepState);
   }
 
+  /** The configured undo handlers, plus the other installed plugins' when the journal needs them. */
+  private async handlersFor(journal: Journal): Promise<readonly UndoHandler[]> {
+    const known = new Set(this.env.undoHandlers.map((h) => h.type));
+    if (journal.entries().every((e) => known.has(e.type)) || !this.env.moreUndoHandlers) return this.env.undoHandlers;
+    return [...this.env.undoHandlers, ...(await this.env.moreUndoHandlers())];
+  }
+
   /** Remove a sandbox from its journal alone (after a crash, or `delete --force`). */
   async forceDelete(id: string): Promise<void> {
     const p = this.env.store.paths(id);
@@ -156,7 +169,7 @@ export class SandboxService {
     const lock = await this.env.store.lock(id);
     try {
       const journal = await FileJournal.open(p.stateDir);
-      const failures = await journal.unwind(this.env.undoHandlers, this.env.logger.child({ sandbox: id }));
+      const failures = await journal.unwind(await this.handlersFor(journal), this.env.logger.child({ sandbox: id }));
       if (failures.length > 0) {
         throw E.TEARDOWN.create('Some resources of the sandbox could not be removed', { cause: failures[0], details: { id, failures: failures.map((f) => f.message) } });
       }
@@ -277,7 +290,7 @@ export class SandboxService {
     await quiet('hypervisor stop', () => live.hypervisor?.stop({ force: !agentOk || failed }));
     await quiet('network detach', () => live.network?.detach());
     await quiet('storage cleanup', () => live.storage?.cleanup());
-    const failures = await live.journal.unwind(this.env.undoHandlers, ctx.logger);
+    const failures = await live.journal.unwind(await this.handlersFor(live.journal), ctx.logger);
     if (failures.length > 0) {
       ctx.logger.error('teardown left resources behind; `cella delete --force` retries', { err: failures[0] });
       return;

@@ -27,3 +27,5 @@ export { addIngressQdisc, addRedirectFilter, deleteIngressQdisc, listFilters, li
 export type { MirredAction, TcAction, TcFilter, TcHeader, TcQdisc } from './tc-codec';
 export { decodeFilter, decodeQdisc, encodeTc, filterInfo, tcAttr } from './tc-codec';
 export * from './tc-constants';
+export { PodLinkDriver, queueCount } from './pod-link-driver';
+export type { CarriedLink, QueueConfig } from './pod-link-driver';

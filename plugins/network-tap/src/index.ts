@@ -1,4 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
 export { default } from './plugin';
 export { TapNetworkDriver } from './tap-network-driver';
-export { queueCount, type TapConfig } from './tap-config';
+export type { TapConfig } from './tap-config';

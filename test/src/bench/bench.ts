@@ -4,7 +4,10 @@
  * - run: `cella run` of the hello bundle, wall time, against a floor: the same kernel, initramfs and root image
  *   booted by the same hypervisor plugin with `cella.poweroff=1` (the guest's init powers off at once).
  * - CLI: `cella --version` and `cella config show` against `node -e 0`.
+ * - network (network-bench.ts): TCP throughput and ping between a peer namespace and a container per network
+ *   plugin and queue count, their ratios, and what network attach + detach add to `cella run`.
  * Targets (for later issues): run <= 1.3x floor; CLI commands <= 2x `node -e 0`.
+ * Sections: `npm run bench -- core` or `npm run bench -- network` runs only that one; no argument runs all.
  */
 import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -13,9 +16,17 @@ import { FileJournal, GuestImage, HypervisorFactory, nullLogger, type SandboxCon
 import { loadRuntime } from '@cella/cli';
 import { resolve } from '@cella/core/di';
 import { CELLA, HELLO, tempDir } from '../helpers/cella';
+import { networkBench } from './network-bench';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const CLI_RUNS = Number(process.env.BENCH_CLI_RUNS ?? 11);
+const SECTIONS = ['core', 'network'] as const;
+
+function printRows(title: string, rows: Array<[string, string]>): void {
+  const w = Math.max(...rows.map(([k]) => k.length));
+  process.stdout.write(`${title}\n`);
+  for (const [k, v] of rows) process.stdout.write(`${k.padEnd(w)}  ${v}\n`);
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -56,7 +67,7 @@ async function floorOnce(root: string, i: number): Promise<number> {
   return ms;
 }
 
-async function main(): Promise<void> {
+async function coreBench(): Promise<void> {
   const root = tempDir('bench');
   try {
     // Warm-up: the KVM probe verdict and the page cache.
@@ -136,11 +147,23 @@ async function main(): Promise<void> {
       ] as Array<[string, string]> : []),
       ['create+start+delete hello (median ms)', median(lifecycle).toFixed(0)],
     ];
-    const w = Math.max(...rows.map(([k]) => k.length));
-    process.stdout.write(`bench: ${RUNS} VM runs, ${CLI_RUNS} CLI runs\n`);
-    for (const [k, v] of rows) process.stdout.write(`${k.padEnd(w)}  ${v}\n`);
+    printRows(`bench: ${RUNS} VM runs, ${CLI_RUNS} CLI runs`, rows);
   } finally {
     await fs.rm(root, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const asked = process.argv.slice(2);
+  const unknown = asked.filter((a) => !(SECTIONS as readonly string[]).includes(a));
+  if (unknown.length > 0) throw new Error(`unknown bench section ${unknown.join(', ')} (sections: ${SECTIONS.join(', ')})`);
+  const wants = (s: typeof SECTIONS[number]): boolean => asked.length === 0 || asked.includes(s);
+  if (wants('core')) await coreBench();
+  if (wants('network')) {
+    const t = Date.now();
+    const rows = await networkBench();
+    printRows(`bench network: ${process.env.BENCH_NET_MIB ?? 32} MiB per transfer, ${process.env.BENCH_NET_PINGS ?? 20} pings, `
+      + `${process.env.BENCH_NET_RUNS ?? 3} attach runs (${((Date.now() - t) / 1000).toFixed(0)} s)`, rows);
   }
 }
 

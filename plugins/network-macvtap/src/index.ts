@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: Apache-2.0
+export { default } from './plugin';
+export { MacvtapNetworkDriver } from './macvtap-network-driver';
