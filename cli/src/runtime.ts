@@ -41,7 +41,7 @@ function searchDirs(raw: RawConfig): string[] {
 function selection(raw: RawConfig, role: PluginKind): string | undefined {
   const table = raw.data[role] as { plugin?: unknown } | undefined;
   const defaults: Record<PluginKind, string | undefined> = {
-    hypervisor: '@cella/hypervisor-qemu', agent: '@cella/agent', storage: '@cella/storage-block', network: undefined,
+    hypervisor: '@cella/hypervisor-qemu', agent: '@cella/agent', storage: '@cella/storage-block', network: '@cella/network-tap',
   };
   const p = typeof table?.plugin === 'string' ? table.plugin : defaults[role];
   return p === 'none' ? undefined : p;

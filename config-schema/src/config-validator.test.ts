@@ -48,7 +48,7 @@ describe('validateConfig', () => {
     hypervisor: { plugin: '@cella/hypervisor-qemu' },
     agent: { plugin: '@cella/agent' },
     storage: { plugin: '@cella/storage-block' },
-    network: { plugin: 'none' },
+    network: { plugin: '@cella/network-tap' },
     plugins: {},
   };
 

@@ -107,7 +107,7 @@ export const CORE_CONFIG_SCHEMA: Readonly<Record<string, unknown>> = deepFreeze(
     hypervisor: role('Hypervisor role.', '@cella/hypervisor-qemu'),
     agent: role('Guest agent role.', '@cella/agent'),
     storage: role('Container rootfs storage role.', '@cella/storage-block'),
-    network: role('Network role; "none" for no network.', 'none'),
+    network: role('Network role: carries a pod network namespace named by the OCI spec into the VM; "none" for no network.', '@cella/network-tap'),
     plugins: {
       type: 'object',
       default: {},
