@@ -1,30 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, openSync, promises as fs, readFileSync, rmSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { assertNothingLeft, CELLA, makeBundle, tempDir } from '../helpers/cella';
-
-interface Result { code: number | null; stdout: string; stderr: string }
-type Runtime = (args: string[]) => Result;
-
-/** `<cmd> --root <root> …`; create's stdio goes to a file, as a shim's fifos (its holder keeps it open). */
-function runtime(cmd: string, prefix: string[], root: string): Runtime {
-  return (args) => {
-    if (args[0] === 'create') {
-      const outFile = `${root}.create.out`;
-      const fd = openSync(outFile, 'w');
-      try {
-        const r = spawnSync(cmd, [...prefix, '--root', root, ...args], { timeout: 120_000, stdio: ['ignore', fd, fd] });
-        return { code: r.status, stdout: '', stderr: readFileSync(outFile, 'utf8') };
-      } finally {
-        closeSync(fd);
-        rmSync(outFile, { force: true });
-      }
-    }
-    const r = spawnSync(cmd, [...prefix, '--root', root, ...args], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  };
-}
+import { type Result, type Runtime, runtime } from '../helpers/oci-runtime';
 
 /** Streams `events` until `enough` lines (or the deadline), then stops it with SIGTERM as a user's Ctrl-C would. */
 function stream(root: string, args: string[], enough: (lines: string[]) => boolean, deadlineMs: number): Promise<string[]> {

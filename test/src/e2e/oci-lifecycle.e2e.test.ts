@@ -4,29 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, promises as fs, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertNothingLeft, CELLA, makeBundle, tempDir } from '../helpers/cella';
-
-interface Result { code: number | null; stdout: string; stderr: string }
-type Runtime = (args: string[]) => Result;
-
-function runtime(cmd: string, prefix: string[], root: string): Runtime {
-  return (args) => {
-    // `create` leaves a process holding its stdio (runc's init, cella's holder), as a shim's fifos would be:
-    // give it files, or a pipe would stay open until the container ends.
-    if (args[0] === 'create') {
-      const outFile = `${root}.create.out`;
-      const fd = openSync(outFile, 'w');
-      try {
-        const r = spawnSync(cmd, [...prefix, '--root', root, ...args], { timeout: 120_000, stdio: ['ignore', fd, fd] });
-        return { code: r.status, stdout: '', stderr: readFileSync(outFile, 'utf8') };
-      } finally {
-        closeSync(fd);
-        rmSync(outFile, { force: true });
-      }
-    }
-    const r = spawnSync(cmd, [...prefix, '--root', root, ...args], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  };
-}
+import { type Result, type Runtime, runtime } from '../helpers/oci-runtime';
 
 async function waitStatus(rt: Runtime, id: string, want: string): Promise<Record<string, unknown>> {
   for (let i = 0; i < 300; i++) {
