@@ -16,7 +16,16 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === 'version')) {
   // from the home folder, so a neutral value is enough.
   if (!process.env.HOME) { try { require('node:os').homedir(); } catch { process.env.HOME = '/'; } }
   if (!process.env.SHELL) process.env.SHELL = '/bin/sh';
-  const oclif = require('@oclif/core');
-  // No user-installed oclif plugins: Cella's plugins are npm packages named by its config.
-  oclif.execute({ args: argv, loadOptions: { root: __dirname, userPlugins: false } }).catch(oclif.handle);
+  const full = () => {
+    const oclif = require('@oclif/core');
+    // No user-installed oclif plugins: Cella's plugins are npm packages named by its config.
+    oclif.execute({ args: argv, loadOptions: { root: __dirname, userPlugins: false } }).catch(oclif.handle);
+  };
+  // `state` and `list` with --root, as engines call them, skip oclif (see src/fast-path.ts).
+  const raw = process.argv.slice(2);
+  if (raw.includes('--root') || raw.some((a) => a.startsWith('--root='))) {
+    require('../dist/fast-path').fastPath(raw).then((done) => { if (!done) full(); }, full);
+  } else {
+    full();
+  }
 }

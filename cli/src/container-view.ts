@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-import { isAlive, notFound, rfc3339Nano, type OciContainerRecord, type SandboxState, type StateStore } from '@cella/core';
+import { readFileSync, statSync } from 'node:fs';
+// The light subpath: `state` and `list` run on the fast path (fast-path.ts) without DI or ajv.
+import {
+  isAlive, listEntry, notFound, rfc3339Nano, type OciContainerRecord, type OciListEntry, type SandboxState, type StateStore,
+} from '@cella/core/oci-state';
 
 /** A container's state as the OCI commands see it: a live status (its holder may have died) and runc's pid. */
 export interface ContainerView {
@@ -31,4 +35,27 @@ export function ociRecord(v: ContainerView): OciContainerRecord {
     ociVersion: OCI_RUNTIME_SPEC_VERSION, id: s.id, pid: v.pid, status: v.status, bundle: s.bundle, rootfs: s.rootfs,
     created: rfc3339Nano(new Date(s.createdAt)), annotations: s.annotations,
   };
+}
+
+/** As runc: the owner of the container's state folder, by name, or `#<uid>` when it has none. */
+export function ownerOf(stateDir: string): string {
+  let uid: number;
+  try { uid = statSync(stateDir).uid; } catch { return ''; }
+  try {
+    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f.length >= 3 && f[2] !== '' && Number(f[2]) === uid) return f[0]!;
+    }
+  } catch { /* no passwd file: fall through */ }
+  return `#${uid}`;
+}
+
+/** What `list` shows: every container whose state is readable, with its owner. */
+export async function listEntries(store: StateStore): Promise<OciListEntry[]> {
+  const entries: OciListEntry[] = [];
+  for (const id of await store.list()) {
+    const v = await viewContainer(store, id).catch(() => undefined);
+    if (v) entries.push(listEntry(ociRecord(v), ownerOf(store.paths(id).stateDir)));
+  }
+  return entries;
 }
