@@ -30,6 +30,24 @@ describe('StorageMounter (fake: no VM, mount commands recorded)', () => {
     assert.deepEqual(calls, [['mount', '-t', 'ext4', '-o', 'ro,noatime', '/dev/vdb', mp]]);
   });
 
+  it('loads the SCSI modules once for scsi storages, finds the disk by its VPD serial, and lets fstype auto probe', async () => {
+    mkdirSync(join(dir, 'sys', 'sda', 'device'), { recursive: true });
+    // VPD page 0x80: header (device type, page code, 2-byte length), then the serial.
+    const serial = Buffer.from('vol-serial-1');
+    writeFileSync(join(dir, 'sys', 'sda', 'device', 'vpd_pg80'), Buffer.concat([Buffer.from([0, 0x80, 0, serial.length]), serial]));
+    mkdirSync(join(dir, 'sys', 'sdb', 'device'), { recursive: true });
+    writeFileSync(join(dir, 'sys', 'sdb', 'device', 'vpd_pg80'), Buffer.concat([Buffer.from([0, 0x80, 0, 5]), Buffer.from('rootf')]));
+    const a = join(dir, 'a');
+    const b = join(dir, 'b');
+    await mounter.mountAll([
+      { driver: 'scsi', source: 'vol-serial-1', fstype: 'auto', options: ['ro'], mountPoint: a },
+      { driver: 'scsi', source: 'rootf', fstype: 'ext4', options: [], mountPoint: b },
+    ]);
+    assert.deepEqual(calls, [
+      ['modprobe', 'virtio_scsi'], ['modprobe', 'sd_mod'], ['mount', '-o', 'ro', '/dev/sda', a], ['mount', '-t', 'ext4', '/dev/sdb', b],
+    ]);
+  });
+
   it('mounts virtio-fs by tag and tmpfs, and unmounts in reverse order', async () => {
     const a = join(dir, 'a');
     const b = join(dir, 'b');

@@ -22,6 +22,7 @@ interface Mounted { storage: GuestStorage; refs: number }
  */
 export class StorageMounter {
   private readonly mounted = new Map<string, Mounted>();
+  private scsiLoaded: Promise<void> | undefined;
 
   constructor(private readonly options: StorageMounterOptions) {}
 
@@ -71,16 +72,19 @@ export class StorageMounter {
     }
     const opts = s.options.length > 0 ? ['-o', s.options.join(',')] : [];
     let args: string[];
-    if (s.driver === 'blk') {
+    if (s.driver === 'blk' || s.driver === 'scsi') {
+      if (s.driver === 'scsi') await this.loadScsi();
       const disk = await findDiskBySerial(s.source, { sysBlockDir: this.options.sysBlockDir, timeoutMs: this.options.diskWaitMs });
-      args = ['-t', s.fstype, ...opts, posix.join(this.options.devDir, disk), s.mountPoint];
+      // fstype `auto`: busybox mount probes the filesystems the kernel has.
+      const type = s.fstype === 'auto' ? [] : ['-t', s.fstype];
+      args = [...type, ...opts, posix.join(this.options.devDir, disk), s.mountPoint];
     } else if (s.driver === 'virtio-fs') {
       args = ['-t', 'virtiofs', ...opts, s.source, s.mountPoint];
     } else if (s.driver === 'tmpfs') {
       args = ['-t', 'tmpfs', ...opts, 'tmpfs', s.mountPoint];
     } else {
       throw AgentErrors.AGENT_STORAGE_UNSUPPORTED.create('The storage driver is not supported in the guest', {
-        details: { driver: s.driver, supported: ['blk', 'virtio-fs', 'tmpfs'] },
+        details: { driver: s.driver, supported: ['blk', 'scsi', 'virtio-fs', 'tmpfs'] },
       });
     }
     await mkdir(s.mountPoint, { recursive: true });
@@ -109,6 +113,19 @@ export class StorageMounter {
     }
   }
 
+  /**
+   * Stage 1 loads the SCSI modules only when the guest image disk is on SCSI: a `scsi` storage (a disk on
+   * virtio-scsi, found by its VPD serial) loads virtio_scsi and sd_mod first, once per agent.
+   */
+  private loadScsi(): Promise<void> {
+    this.scsiLoaded ??= (async () => {
+      for (const m of ['virtio_scsi', 'sd_mod']) {
+        await this.options.run('modprobe', [m]).catch((err: unknown) => this.options.logger.warn('modprobe failed', { module: m, err }));
+      }
+    })();
+    return this.scsiLoaded;
+  }
+
   private async unmount(mountPoint: string): Promise<void> {
     const held = this.mounted.get(mountPoint);
     if (!held) return;
@@ -135,7 +152,7 @@ export function checkStorage(s: GuestStorage): void {
     AgentErrors.AGENT_INVALID_ARGUMENT.create('A storage field is invalid', { details: { field, value: value.slice(0, 256) } });
   if (!isCleanAbsolute(s.mountPoint) || s.mountPoint === '/') throw bad('mountPoint', s.mountPoint);
   if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(s.source) && s.driver !== 'tmpfs') throw bad('source', s.source);
-  if (s.driver === 'blk' && !/^[a-z0-9_.]{1,32}$/.test(s.fstype)) throw bad('fstype', s.fstype);
+  if ((s.driver === 'blk' || s.driver === 'scsi') && !/^[a-z0-9_.]{1,32}$/.test(s.fstype)) throw bad('fstype', s.fstype);
   for (const o of s.options) if (o.length === 0 || /[,\s\0]/.test(o) || o.length > 1024) throw bad('options', o);
 }
 
