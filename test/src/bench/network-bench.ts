@@ -1,104 +1,29 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The network part of `npm run bench` (issue #4): TCP throughput both ways and ping latency between a peer
- * namespace and a container on the pod network, for each network plugin and queue count; and what attach +
- * detach add to `cella run`. TCG bounds the absolute numbers, so the ratios within one run are what to compare.
- * Knobs: BENCH_NET_MIB (MiB per transfer, 32), BENCH_NET_PINGS (20), BENCH_NET_RUNS (`cella run true` runs per
- * side of the attach figure, 3).
+ * The network section of `npm run bench` (issue #4): TCP throughput both ways and ping latency between a peer
+ * namespace and a container on the pod network, per network plugin and queue count (net-variant.ts), and
+ * what attach + detach add to `cella run`. TCG bounds the absolute numbers, so compare the ratios within one
+ * run. Knobs: BENCH_NET_MIB, BENCH_NET_REPS, BENCH_NET_PINGS, BENCH_NET_RUNS (see NET_SETTINGS).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runUntilReady } from '../helpers/background-run';
-import { CELLA, HELLO, listTree, processesMentioning } from '../helpers/cella';
-import { PodNetwork } from '../helpers/pod-network';
-import { containerListeners, ping, receiveFrom, sendTo, sourceBytes, type PingStats, type Transfer } from './net-probe';
+import { CELLA, listTree, processesMentioning } from '../helpers/cella';
+import {
+  livePodNetworks, measureVariant, NET_SETTINGS, progress, VARIANTS, whyUnavailable, withPodNetwork, writeBundle, writeConfig,
+  type Figures, type Variant,
+} from './net-variant';
 
 type Row = [string, string];
-const MIB = Number(process.env.BENCH_NET_MIB ?? 32);
-const PINGS = Number(process.env.BENCH_NET_PINGS ?? 20);
-const RUNS = Number(process.env.BENCH_NET_RUNS ?? 3);
-const SINK = 7001;
-const SOURCE = 7002;
-const TRANSFER_TIMEOUT_MS = 90_000;
 
-interface Variant { label: string; plugin: string; configKey: string; queues: number }
-interface Figures { up: Transfer; down: Transfer; ping: PingStats }
-
-const VARIANTS: Variant[] = [
-  { label: 'tap 1q', plugin: '@cella/network-tap', configKey: 'network.tap', queues: 1 },
-  { label: 'tap 2q', plugin: '@cella/network-tap', configKey: 'network.tap', queues: 2 },
-  { label: 'macvtap 1q', plugin: '@cella/network-macvtap', configKey: 'network.macvtap', queues: 1 },
-  { label: 'macvtap 2q', plugin: '@cella/network-macvtap', configKey: 'network.macvtap', queues: 2 },
-];
+/** The settings of this run, for the section's title line. */
+export const NETWORK_BENCH_SETTINGS = `${NET_SETTINGS.mib} MiB per transfer, median of ${NET_SETTINGS.reps} per direction, `
+  + `${NET_SETTINGS.pings} pings, median of ${NET_SETTINGS.runs} runs for attach`;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
-}
-
-/** A config selecting the variant's plugin; two vCPUs in every variant so only the queue count differs. */
-async function writeConfig(dir: string, v: Variant): Promise<string> {
-  const file = join(dir, `${v.label.replace(/ /g, '-')}.toml`);
-  await fs.writeFile(file, ['version = 1', '[sandbox]', 'default_vcpus = 2', '[network]', `plugin = "${v.plugin}"`,
-    `[plugins."${v.configKey}"]`, `queues = ${v.queues}`, ''].join('\n'));
-  return file;
-}
-
-/** Whether `cella plugins list`, with `config` selecting the plugin, shows it loaded as the network plugin. */
-function pluginLoaded(config: string, id: string): boolean {
-  const r = spawnSync(process.execPath, [CELLA, 'plugins', 'list', '--json', '--config', config], { encoding: 'utf8' });
-  if (r.status !== 0) return false;
-  const rows = (JSON.parse(r.stdout) as { plugins: Array<{ id: string; role: string | null; status: string }> }).plugins;
-  return rows.some((p) => p.id === id && p.role === 'network' && p.status === 'loaded');
-}
-
-/** A bundle from the hello rootfs running `args`, in the network namespace at `netns` (none: a new, empty one). */
-async function writeBundle(dir: string, args: string[], netns: string | undefined): Promise<string> {
-  await fs.mkdir(dir, { recursive: true });
-  const spec = JSON.parse(await fs.readFile(join(HELLO, 'config.json'), 'utf8'));
-  spec.process.args = args;
-  spec.root.path = join(HELLO, 'rootfs');
-  const linux = spec.linux as { namespaces: Array<{ type: string; path?: string }> };
-  linux.namespaces = [...linux.namespaces.filter((n) => n.type !== 'network'), { type: 'network', ...(netns ? { path: netns } : {}) }];
-  await fs.writeFile(join(dir, 'config.json'), JSON.stringify(spec));
-  return dir;
-}
-
-/** One variant: a fresh pod network, the container listening on it, then ping, peer → container, container → peer. */
-async function measure(work: string, root: string, v: Variant, config: string): Promise<Figures> {
-  const bytes = MIB * 1024 * 1024;
-  const script = [
-    `echo "QUEUES $(ls -d /sys/class/net/eth0/queues/rx-* | wc -l)"`,
-    // The shell is pid 1: without a trap it would ignore the SIGTERM `cella run` forwards.
-    "trap 'exit 7' TERM",
-    ...containerListeners(SINK, SOURCE, bytes),
-    'echo READY',
-    'wait',
-  ].join('\n');
-  const net = new PodNetwork();
-  try {
-    const name = `bench-${v.label.replace(/ /g, '-')}`;
-    const bundle = await writeBundle(join(work, name), ['sh', '-c', script], net.podPath);
-    const run = await runUntilReady(['run', '--config', config, '--root', root, '--bundle', bundle, name]);
-    let stopped = false;
-    try {
-      const queues = /^QUEUES (\d+)$/m.exec(run.output())?.[1];
-      if (queues !== String(v.queues)) throw new Error(`${v.label}: the guest's eth0 has ${queues} queues\n${run.output()}`);
-      const p = await ping(net, PINGS, 0.2);
-      const up = await sendTo(net, SINK, bytes, TRANSFER_TIMEOUT_MS);
-      const down = await receiveFrom(net, SOURCE, sourceBytes(bytes), TRANSFER_TIMEOUT_MS);
-      const end = await run.stop();
-      stopped = true;
-      if (end.code !== 7) throw new Error(`${v.label}: cella run ended with ${end.code}, not the container's 7\n${end.stderr}`);
-      return { up, down, ping: p };
-    } finally {
-      if (!stopped) await run.stop(10_000);
-    }
-  } finally {
-    net.remove();
-  }
 }
 
 /** Wall time of one `cella run` (the container runs `true`). */
@@ -110,35 +35,34 @@ function timeRun(args: string[]): number {
   return ms;
 }
 
-/** `cella run` of `true` in the pod netns against the same without a network path (so nothing attached), alternating. */
+/** `cella run` of `true` in the pod netns against the same bundle without a netns path (nothing attached), alternating. */
 async function attachCost(work: string, root: string, config: string): Promise<{ withNet: number; without: number }> {
-  const net = new PodNetwork();
-  try {
+  return withPodNetwork(async (net) => {
     const joined = await writeBundle(join(work, 'true-netns'), ['true'], net.podPath);
     const alone = await writeBundle(join(work, 'true-alone'), ['true'], undefined);
     const withNet: number[] = [];
     const without: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
+    for (let i = 0; i < NET_SETTINGS.runs; i++) {
+      const t = Date.now();
       withNet.push(timeRun(['run', '--config', config, '--root', root, '--bundle', joined, `attach${i}`]));
       without.push(timeRun(['run', '--config', config, '--root', root, '--bundle', alone, `alone${i}`]));
+      progress(`cella run true with and without network: ${withNet[i]!.toFixed(0)} and ${without[i]!.toFixed(0)} ms`, t);
     }
     return { withNet: median(withNet), without: median(without) };
-  } finally {
-    net.remove();
-  }
+  });
 }
 
-const mbit = (t: Transfer): string => t.mbps.toFixed(1);
 const ratio = (a: number, b: number): string => (a / b).toFixed(2);
 
-function variantRows(v: Variant, f: Figures | undefined, skipped: string | undefined): Row[] {
+function variantRows(v: Variant, f: Figures | undefined, missing: string | undefined): Row[] {
   const n = `net ${v.label}:`;
-  if (!f) return [[`${n} all figures`, `skipped: ${skipped}`]];
+  if (!f) return [[`${n} TCP and ping`, missing ?? 'not measured']];
   const p = f.ping;
+  const lost = p.received < p.sent ? ` (${p.sent - p.received} of ${p.sent} lost)` : '';
   return [
-    [`${n} peer -> container TCP (Mbit/s)`, mbit(f.up)],
-    [`${n} container -> peer TCP (Mbit/s)`, mbit(f.down)],
-    [`${n} ping avg/min/max (ms)`, `${p.avgMs.toFixed(2)}/${p.minMs.toFixed(2)}/${p.maxMs.toFixed(2)}${p.received < p.sent ? ` (${p.sent - p.received} of ${p.sent} lost)` : ''}`],
+    [`${n} peer -> container TCP (Mbit/s)`, f.up.mbps.toFixed(1)],
+    [`${n} container -> peer TCP (Mbit/s)`, f.down.mbps.toFixed(1)],
+    [`${n} ping avg/min/max (ms)`, `${p.avgMs.toFixed(2)}/${p.minMs.toFixed(2)}/${p.maxMs.toFixed(2)}${lost}`],
   ];
 }
 
@@ -151,48 +75,102 @@ function ratioRows(label: string, a: Figures | undefined, b: Figures | undefined
   ];
 }
 
-/** Runs the network bench and returns its rows; every namespace, VM and file it made is gone when it settles. */
-export async function networkBench(): Promise<Row[]> {
+/** Ends any process still mentioning `root` (by its pid) and removes `work`; returns what was left behind. */
+async function cleanUp(work: string, root: string): Promise<string[]> {
+  const left = [...processesMentioning(root), ...listTree(root)];
+  for (const line of left) {
+    const pid = /^(\d+) /.exec(line)?.[1];
+    if (pid) try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+  }
+  await fs.rm(work, { recursive: true, force: true });
+  if (left.length > 0) process.stderr.write(`bench network: left behind (now removed):\n${left.join('\n')}\n`);
+  return left;
+}
+
+/**
+ * Runs the network section. A variant that fails is reported in its row (`failed: …`, the whole error on
+ * stderr) and sets `failed`; the others still run. Every namespace, VM and file it made is gone when it
+ * settles; anything it had left behind (then removed) also sets `failed`.
+ */
+export async function networkBench(): Promise<{ rows: Row[]; failed: boolean }> {
+  for (const [knob, value] of Object.entries(NET_SETTINGS)) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`BENCH_NET_${knob.toUpperCase()} must be a whole number >= 1, not ${value}`);
+  }
   const work = mkdtempSync(join(tmpdir(), 'cella-bench-net-'));
   const root = join(work, 'root');
-  await fs.mkdir(root);
-  let failed = false;
+  let result: { rows: Row[]; failed: boolean };
+  let left: string[] = [];
+  // An interrupt skips the finally below: remove what exists now, then exit as interrupted.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    for (const net of livePodNetworks) {
+      // The peer-side probes this bench started, found by the namespace they run in and ended by their ids.
+      for (const ns of [net.peer, net.pod]) {
+        const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout?.split('\n').filter((p) => /^\d+$/.test(p)) ?? [];
+        for (const pid of pids) try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+      }
+      net.remove();
+    }
+    void cleanUp(work, root).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
-    const figures = new Map<string, Figures>();
-    const skipped = new Map<string, string>();
-    const configs = new Map<string, string>();
-    for (const v of VARIANTS) {
-      const config = await writeConfig(work, v);
-      configs.set(v.label, config);
-      if (!pluginLoaded(config, v.configKey)) { skipped.set(v.label, 'plugin not installed'); continue; }
-      figures.set(v.label, await measure(work, root, v, config));
-    }
-    const cost = await attachCost(work, root, configs.get('tap 1q')!);
-    const g = (l: string): Figures | undefined => figures.get(l);
-    return [
-      ...VARIANTS.flatMap((v) => variantRows(v, g(v.label), skipped.get(v.label))),
-      ...ratioRows('tap-2q / tap-1q', g('tap 2q'), g('tap 1q')),
-      ...ratioRows('macvtap-1q / tap-1q', g('macvtap 1q'), g('tap 1q')),
-      ...ratioRows('macvtap-2q / tap-2q', g('macvtap 2q'), g('tap 2q')),
-      ['net cella run true, pod netns + tap 1q (median ms)', cost.withNet.toFixed(0)],
-      ['net cella run true, no network (median ms)', cost.without.toFixed(0)],
-      ['net attach+detach adds (ms)', (cost.withNet - cost.without).toFixed(0)],
-    ];
-  } catch (err) {
-    failed = true;
-    throw err;
+    await fs.mkdir(root);
+    result = await measureAll(work, root);
   } finally {
-    const left = [...processesMentioning(root), ...listTree(root)];
-    // A process of this bench still running (its pid first on the line): ended by its id, then reported.
-    for (const line of left) {
-      const pid = /^(\d+) /.exec(line)?.[1];
-      if (pid) try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
-    }
-    await fs.rm(work, { recursive: true, force: true });
-    if (left.length > 0) {
-      const msg = `the network bench left behind (now removed):\n${left.join('\n')}`;
-      if (failed) process.stderr.write(`${msg}\n`);
-      else throw new Error(msg);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    left = await cleanUp(work, root);
+  }
+  return { rows: result.rows, failed: result.failed || left.length > 0 };
+}
+
+/** A failure: the whole error on stderr, its first line for the row. */
+function failure(what: string, err: unknown): string {
+  process.stderr.write(`bench network: ${what} failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  return `failed: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`;
+}
+
+async function measureAll(work: string, root: string): Promise<{ rows: Row[]; failed: boolean }> {
+  let failed = false;
+  const figures = new Map<string, Figures>();
+  const missing = new Map<string, string>();
+  let tapConfig: string | undefined;
+  for (const v of VARIANTS) {
+    const config = await writeConfig(work, v);
+    if (v.label === 'tap 1q') tapConfig = config;
+    const why = whyUnavailable(config, v.configKey);
+    if (why) { missing.set(v.label, `skipped: ${why}`); continue; }
+    try {
+      figures.set(v.label, await measureVariant(work, root, v, config));
+    } catch (err) {
+      failed = true;
+      missing.set(v.label, failure(v.label, err));
     }
   }
+  let attach: Row[];
+  if (missing.get('tap 1q')?.startsWith('skipped')) {
+    attach = [['net attach+detach', missing.get('tap 1q')!]];
+  } else {
+    try {
+      const cost = await attachCost(work, root, tapConfig!);
+      attach = [
+        ['net cella run true, pod netns + tap 1q (median ms)', cost.withNet.toFixed(0)],
+        ['net cella run true, no network (median ms)', cost.without.toFixed(0)],
+        ['net attach+detach adds (ms)', (cost.withNet - cost.without).toFixed(0)],
+      ];
+    } catch (err) {
+      failed = true;
+      attach = [['net attach+detach', failure('attach+detach', err)]];
+    }
+  }
+  const g = (l: string): Figures | undefined => figures.get(l);
+  const rows: Row[] = [
+    ...VARIANTS.flatMap((v) => variantRows(v, g(v.label), missing.get(v.label))),
+    ...ratioRows('tap-2q / tap-1q', g('tap 2q'), g('tap 1q')),
+    ...ratioRows('macvtap-1q / tap-1q', g('macvtap 1q'), g('tap 1q')),
+    ...ratioRows('macvtap-2q / tap-2q', g('macvtap 2q'), g('tap 2q')),
+    ...attach,
+  ];
+  return { rows, failed };
 }
