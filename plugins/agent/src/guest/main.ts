@@ -5,7 +5,9 @@
  * `cella.agent=vsock:<port>` (not available in Node: exits 3), `cella.debug=1` for debug logs.
  * Logs are JSON lines on stderr (the VM console). Exit status: 2 bad cmdline, 3 unsupported channel.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadNetlinkModules } from '@cella/netlink';
 import { parseAgentCmdline } from '../protocol/agent-cmdline';
 import { AGENT_VERSION } from '../protocol/agent-service';
 import { createGuestAgentServer } from './guest-agent-server';
@@ -38,7 +40,10 @@ async function main(): Promise<number> {
   // Guest uptime at start: with the kernel's timestamps it tells where boot time goes (cella.debug=1).
   logger.info('Guest agent starting', { version: AGENT_VERSION, listen, uptime: uptime() });
   const { server } = createGuestAgentServer({ logger });
-  return serveVirtioPort(listen.name, server, logger);
+  const serving = serveVirtioPort(listen.name, server, logger);
+  // The NIC's configuration follows the first answer: compile the netlink modules while the host connects.
+  if (hasVirtioNic()) setTimeout(() => { loadNetlinkModules().catch((err: unknown) => logger.warn('netlink modules not preloaded', { err })); }, 0);
+  return serving;
 }
 
 function uptime(): string | undefined {
@@ -56,3 +61,20 @@ main().then(
     process.exitCode = 1;
   },
 );
+
+/** Whether the VM has a virtio-net PCI function (vendor 0x1af4, device 0x1000 legacy or 0x1041 modern). */
+function hasVirtioNic(): boolean {
+  const base = '/sys/bus/pci/devices';
+  try {
+    return readdirSync(base).some((d) => {
+      try {
+        const id = `${readFileSync(join(base, d, 'vendor'), 'utf8').trim()}:${readFileSync(join(base, d, 'device'), 'utf8').trim()}`;
+        return id === '0x1af4:0x1000' || id === '0x1af4:0x1041';
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
