@@ -5,6 +5,7 @@ import { E, readBundle, writeFileAtomic } from '@cella/core';
 import { BaseCommand } from '../base-command';
 import type { HolderOptions } from '../holder/holder-main';
 import { spawnReporting } from '../holder/child-report';
+import { checkTerminal } from '../tty/check-terminal';
 
 const HOLDER = join(__dirname, '..', '..', 'bin', 'holder.js');
 
@@ -24,12 +25,10 @@ export default class Create extends BaseCommand<typeof Create> {
     const { args, flags } = await this.parse(Create);
     const g = this.globals(flags);
     const bundle = await readBundle(flags.bundle);
-    if (bundle.spec.process?.terminal) {
-      throw E.NOT_SUPPORTED.create('Terminal containers (process.terminal) are not supported yet', { details: { file: bundle.configFile, field: 'process.terminal' } });
-    }
+    const consoleSocket = checkTerminal(bundle.spec.process?.terminal === true, flags['console-socket'], true, bundle.configFile);
     if (flags['preserve-fds'] !== 0) throw E.NOT_SUPPORTED.create('--preserve-fds is not supported', { details: { value: flags['preserve-fds'] } });
-    const opts: HolderOptions = { id: args.id, bundle: bundle.dir, root: g.root && resolve(g.root), config: g.config && resolve(g.config), debug: g.debug };
-    const pid = await spawnReporting(HOLDER, opts, 'container holder');
+    const opts: HolderOptions = { id: args.id, bundle: bundle.dir, root: g.root && resolve(g.root), config: g.config && resolve(g.config), debug: g.debug, consoleSocket };
+    const pid = await spawnReporting(HOLDER, opts, 'container holder', consoleSocket === undefined);
     if (flags['pid-file']) await writeFileAtomic(resolve(flags['pid-file']), String(pid), 0o644);
   }
 }

@@ -7,6 +7,8 @@ import { viewContainer } from '../container-view';
 import { parseExecArgs, type ExecArgs } from '../exec-args';
 import { execSession } from '../holder/exec-session';
 import { spawnReporting } from '../holder/child-report';
+import { checkTerminal } from '../tty/check-terminal';
+import { OwnTerminal } from '../tty/session-terminal';
 
 const EXEC_CHILD = join(__dirname, '..', '..', 'bin', 'exec-child.js');
 
@@ -25,14 +27,12 @@ export default class Exec extends BaseCommand<typeof Exec> {
     const v = await viewContainer(store, a.id);
     assertTransition(v.status, 'exec', a.id);
     const proc = await execProcess(a, v.state.bundle);
-    if (proc.terminal || a.consoleSocket) {
-      throw E.NOT_SUPPORTED.create('Terminals for exec are not supported yet', { details: { id: a.id, field: 'process.terminal' } });
-    }
+    const consoleSocket = checkTerminal(proc.terminal === true, a.consoleSocket, a.detach, a.process ?? '(exec flags)');
     if (!a.detach) {
-      process.exitCode = await execSession(v.runDir, a.id, proc);
+      process.exitCode = await execSession(v.runDir, a.id, proc, undefined, proc.terminal ? new OwnTerminal() : undefined);
       return;
     }
-    const pid = await spawnReporting(EXEC_CHILD, { runDir: v.runDir, id: a.id, process: proc }, 'exec');
+    const pid = await spawnReporting(EXEC_CHILD, { runDir: v.runDir, id: a.id, process: proc, consoleSocket }, 'exec', consoleSocket === undefined);
     if (a.pidFile) await writeFileAtomic(resolve(a.pidFile), String(pid), 0o644);
   }
 }

@@ -10,9 +10,13 @@ import type { HolderReport } from './holder-protocol';
  * Start a process that will stand for a container or an exec: it keeps our stdio (the caller's, e.g. a shim's
  * fifos), runs in its own session, stays our child (a subreaper adopts it when we exit), and reports once on
  * fd 3. Resolves with its pid once it reported success; throws the error it reported otherwise.
+ * `ownStdio: false` (a terminal process: its stdio is the pty) gives it /dev/null instead: a caller reading
+ * our output to its end (containerd's shim runs `create` and `exec -d` so when there is a terminal) would
+ * otherwise wait for as long as the process lives.
  */
-export async function spawnReporting(script: string, arg: unknown, what: string): Promise<number> {
-  const child: ChildProcess = spawn(process.execPath, [script, JSON.stringify(arg)], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], detached: true });
+export async function spawnReporting(script: string, arg: unknown, what: string, ownStdio = true): Promise<number> {
+  const std = ownStdio ? 'inherit' : 'ignore';
+  const child: ChildProcess = spawn(process.execPath, [script, JSON.stringify(arg)], { stdio: [std, std, std, 'pipe'], detached: true });
   const pipe = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void };
   const report = await new Promise<HolderReport | undefined>((done) => {
     const lines = createInterface({ input: pipe });

@@ -5,14 +5,17 @@
  */
 import type { OciProcess } from '@cella/core';
 import { errorJson } from '../render/errors';
+import { HostTerminal } from '../tty/host-terminal';
 import { execSession } from './exec-session';
 import { reporter } from './child-report';
 
 async function main(): Promise<void> {
-  const { runDir, id, process: proc } = JSON.parse(process.argv[2] ?? '{}') as { runDir: string; id: string; process: OciProcess };
+  const { runDir, id, process: proc, consoleSocket } = JSON.parse(process.argv[2] ?? '{}') as { runDir: string; id: string; process: OciProcess; consoleSocket?: string };
   const report = reporter();
   try {
-    const status = await execSession(runDir, id, proc, () => report.send({ ok: true, pid: process.pid }));
+    // A terminal exec: the pty master goes to the console socket before the process runs (runc's order).
+    const terminal = consoleSocket === undefined ? undefined : await HostTerminal.open(consoleSocket);
+    const status = await execSession(runDir, id, proc, () => report.send({ ok: true, pid: process.pid }), terminal);
     process.exit(status);
   } catch (err) {
     await report.send({ ok: false, error: errorJson(err).error as Record<string, unknown> });

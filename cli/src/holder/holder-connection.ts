@@ -47,6 +47,11 @@ export class HolderConnection implements StdioAgent {
     await this.call(ExecMethod.Signal, execId, { execId, value: signal });
   }
 
+  /** The window size of the exec's terminal (the guest resizes its pty). */
+  async resize(execId: string, rows: number, columns: number): Promise<void> {
+    await this.call(ExecMethod.Resize, execId, { execId, rows, columns });
+  }
+
   close(): void {
     this.client.close();
   }

@@ -5,7 +5,7 @@ import { decodeMessage, ProtoWriter } from '@cella/core/ttrpc';
  * Exec through the holder: it owns the agent connection, so `cella exec` asks it to run a process and to move
  * its stdio. Every message carries the exec id (field 1). Bounded like the agent's own messages.
  */
-export const ExecMethod = { Exec: 'Exec', Read: 'Read', Write: 'Write', CloseStdin: 'CloseStdin', Wait: 'Wait', Signal: 'Signal' } as const;
+export const ExecMethod = { Exec: 'Exec', Read: 'Read', Write: 'Write', CloseStdin: 'CloseStdin', Wait: 'Wait', Signal: 'Signal', Resize: 'Resize' } as const;
 
 const MAX_PROCESS_JSON = 1 << 20;
 
@@ -22,6 +22,9 @@ export interface ExecMessage {
   value?: number;
   /** Read's answer: end of stream. */
   eof?: boolean;
+  /** Resize: the terminal's window size. */
+  rows?: number;
+  columns?: number;
 }
 
 export function encodeExec(m: ExecMessage): Buffer {
@@ -32,6 +35,8 @@ export function encodeExec(m: ExecMessage): Buffer {
   if (m.data !== undefined) w.bytes(5, m.data);
   if (m.value !== undefined) w.int32(6, m.value);
   if (m.eof) w.bool(7, true);
+  if (m.rows !== undefined) w.uint32(8, m.rows);
+  if (m.columns !== undefined) w.uint32(9, m.columns);
   return w.finish();
 }
 
@@ -45,6 +50,8 @@ export function decodeExec(buf: Uint8Array): ExecMessage {
       case 5: msg.data = r.bytes(); return true;
       case 6: msg.value = r.int32(); return true;
       case 7: msg.eof = r.bool(); return true;
+      case 8: msg.rows = r.uint32(); return true;
+      case 9: msg.columns = r.uint32(); return true;
       default: return false;
     }
   });

@@ -42,6 +42,11 @@ export function registerExec(server: TtrpcServer, live: SandboxHandle, exiting: 
     const m = decodeExec(p);
     return encodeExec({ execId: m.execId, value: await agent().wait(id, m.execId) });
   });
+  server.register(HOLDER_SERVICE, ExecMethod.Resize, async (p) => {
+    const m = decodeExec(p);
+    await agent().resizeTty(id, m.execId, m.rows ?? 0, m.columns ?? 0);
+    return EMPTY;
+  });
   server.register(HOLDER_SERVICE, ExecMethod.Signal, async (p) => {
     const m = decodeExec(p);
     await agent().signal(id, m.execId, m.value ?? 15);

@@ -13,12 +13,17 @@ import { TtrpcServer } from '@cella/core/ttrpc';
 import { errorJson } from '../render/errors';
 import { loadRuntime } from '../runtime';
 import { makeSandboxService } from '../sandbox';
+import { HostTerminal } from '../tty/host-terminal';
 import { registerExec } from './holder-exec';
 import { HolderStats } from './holder-stats';
 import { reporter } from './child-report';
 import { CONTROL_SOCKET, decodeKill, HOLDER_SERVICE, HolderMethod } from './holder-protocol';
 
-export interface HolderOptions { id: string; bundle: string; root?: string; config?: string; debug?: boolean; log?: string }
+export interface HolderOptions {
+  id: string; bundle: string; root?: string; config?: string; debug?: boolean; log?: string;
+  /** `process.terminal`: the pty master goes to this socket (checked by `create`), the holder keeps the slave. */
+  consoleSocket?: string;
+}
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
@@ -30,7 +35,7 @@ class Holder {
   private control: Server | undefined;
   private stats: HolderStats | undefined;
 
-  constructor(private readonly service: SandboxService, private readonly live: SandboxHandle) {}
+  constructor(private readonly service: SandboxService, private readonly live: SandboxHandle, private readonly terminal?: HostTerminal) {}
 
   serve(): Promise<void> {
     const server = new TtrpcServer();
@@ -61,7 +66,10 @@ class Holder {
       void this.exit(255, true);
       throw err;
     }
-    this.service.relayAndWait(this.live, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }, {
+    const tty = this.terminal;
+    if (tty) await tty.watchSize((s) => this.live.agent!.resizeTty(this.live.ctx.id, '', s.rows, s.columns));
+    const io = tty ? tty.io : { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+    this.service.relayAndWait(this.live, io, {
       onSignal: (cb) => { this.forward = cb; },
     }).then((status) => this.exit(status, false), () => this.exit(255, true));
   }
@@ -98,6 +106,7 @@ class Holder {
     this.exiting = true;
     this.control?.close();
     if (failed) process.exitCode = status;
+    await this.terminal?.close();
     await this.service.finish(this.live, failed, { exitStatus: status }).catch(() => undefined);
     process.exit(status);
   }
@@ -106,6 +115,7 @@ class Holder {
 async function main(): Promise<void> {
   const opts = JSON.parse(process.argv[2] ?? '{}') as HolderOptions;
   const report = reporter();
+  let terminal: HostTerminal | undefined;
   // The holder's stdout/stderr belong to the container: its own log goes to --log (or nowhere).
   const logger = new JsonLogger((line) => { if (opts.log) appendFileSync(opts.log, `${line}\n`); }, opts.debug ? 'debug' : 'warn', { name: 'cella-holder' });
   try {
@@ -113,11 +123,14 @@ async function main(): Promise<void> {
     const service = makeSandboxService(rt);
     await service.collectStale();
     const bundle = await readBundle(opts.bundle);
+    // The master is sent before anything is made: a socket nobody listens on fails the create cleanly.
+    terminal = opts.consoleSocket === undefined ? undefined : await HostTerminal.open(opts.consoleSocket);
     const live = await service.create(opts.id, bundle);
-    const holder = new Holder(service, live);
+    const holder = new Holder(service, live, terminal);
     await holder.serve();
     await report.send({ ok: true, pid: process.pid });
   } catch (err) {
+    await terminal?.close(0);
     logger.error('create failed', { err });
     await report.send({ ok: false, error: errorJson(err).error as Record<string, unknown> });
     process.exit(1);

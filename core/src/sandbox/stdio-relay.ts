@@ -7,10 +7,14 @@ const CHUNK = 64 * 1024;
 /** What stdio relaying needs of an agent: the guest agent itself, or a holder forwarding to it. */
 export type StdioAgent = Pick<GuestAgent, 'readStdout' | 'readStderr' | 'writeStdin' | 'closeStdin'>;
 
+/** Resolves once `out` takes more; a closed `out` (a terminal whose other end went away) drops the data. */
 function writeAsync(out: Writable, data: Buffer): Promise<void> {
   return new Promise((resolve) => {
-    if (out.write(data)) resolve();
-    else out.once('drain', resolve);
+    if (out.destroyed || out.writableEnded) return resolve();
+    if (out.write(data)) return resolve();
+    const done = (): void => { out.off('drain', done); out.off('close', done); resolve(); };
+    out.once('drain', done);
+    out.once('close', done);
   });
 }
 

@@ -190,10 +190,11 @@ describe('CellaGuestAgent with the real guest agent code on the host (fake crun:
       isCellaError(e, 'E_AGENT_CONTAINER_NOT_FOUND') && e.category === 'NotFound' && e.message === 'No such container');
     const tty = spec('t1', ['/bin/sh']);
     tty.spec.process!.terminal = true;
-    await assert.rejects(agent.createContainer({ containerId: 't1', ...tty }), (e: unknown) =>
-      isCellaError(e, 'E_AGENT_TTY_UNSUPPORTED') && e.category === 'NotSupported');
+    tty.spec.process!.terminal = 'yes' as unknown as boolean;
+    await assert.rejects(agent.createContainer({ containerId: 't1', ...tty }), (e: unknown) => isCellaError(e, 'E_AGENT_SPEC_INVALID'));
     await run('c2', ['/bin/true']);
-    await assert.rejects(agent.resizeTty('c2', '', 24, 80), (e: unknown) => isCellaError(e, 'E_AGENT_TTY_UNSUPPORTED'));
+    await assert.rejects(agent.resizeTty('c2', '', 24, 80), (e: unknown) =>
+      isCellaError(e, 'E_AGENT_TTY_UNSUPPORTED') && e.category === 'NotSupported' && e.message === 'The process has no terminal');
     await assert.rejects(agent.startContainer('c2'), (e: unknown) => isCellaError(e, 'E_AGENT_STATE') && e.category === 'FailedPrecondition');
     await assert.rejects(agent.createContainer({ containerId: 'c2', ...spec('c2', ['/bin/true']) }), (e: unknown) => isCellaError(e, 'E_AGENT_CONTAINER_EXISTS'));
     await assert.rejects(agent.createContainer({ containerId: '../x', ...spec('x', ['/bin/true']) }), (e: unknown) => isCellaError(e, 'E_AGENT_INVALID_ARGUMENT'));

@@ -29,12 +29,13 @@ describe('guestSpec', () => {
     assert.throws(() => guestSpec(base(), 'c1', ['/run/cella/c1/root']), (e: unknown) => isCellaError(e, 'E_AGENT_SPEC_INVALID'));
   });
 
-  it('refuses empty args, a relative cwd, and a terminal (E_AGENT_TTY_UNSUPPORTED)', () => {
+  it('refuses empty args, a relative cwd, and a terminal that is not a boolean; accepts a terminal', () => {
     const mp = ['/run/cella/c1/rootfs'];
     assert.throws(() => guestSpec({ ...base(), process: { ...base().process!, args: [] } }, 'c1', mp), (e: unknown) => isCellaError(e, 'E_AGENT_SPEC_INVALID'));
     assert.throws(() => guestSpec({ ...base(), process: { ...base().process!, cwd: 'x' } }, 'c1', mp), (e: unknown) => isCellaError(e, 'E_AGENT_SPEC_INVALID'));
-    assert.throws(() => guestSpec({ ...base(), process: { ...base().process!, terminal: true } }, 'c1', mp),
-      (e: unknown) => isCellaError(e, 'E_AGENT_TTY_UNSUPPORTED') && e.category === 'NotSupported');
+    assert.throws(() => guestSpec({ ...base(), process: { ...base().process!, terminal: 1 as unknown as boolean } }, 'c1', mp),
+      (e: unknown) => isCellaError(e, 'E_AGENT_SPEC_INVALID'));
+    assert.equal(guestSpec({ ...base(), process: { ...base().process!, terminal: true } }, 'c1', mp).process?.terminal, true);
   });
 });
 

@@ -11,7 +11,7 @@ function invalid(message: string, field: string, value?: unknown): Error {
   return AgentErrors.AGENT_SPEC_INVALID.create(message, { details });
 }
 
-/** Checks an OCI process the host sent (container process or exec). Terminals are refused for now. */
+/** Checks an OCI process the host sent (container process or exec). */
 export function checkProcess(p: OciProcess | undefined, field = 'process'): OciProcess {
   if (typeof p !== 'object' || p === null) throw invalid('The OCI spec has no process', field);
   if (!Array.isArray(p.args) || p.args.length === 0 || !p.args.every((a) => typeof a === 'string')) {
@@ -24,11 +24,7 @@ export function checkProcess(p: OciProcess | undefined, field = 'process'): OciP
   if (typeof p.user !== 'object' || p.user === null || !Number.isInteger(p.user.uid) || !Number.isInteger(p.user.gid)) {
     throw invalid('The process user must have an integer uid and gid', `${field}.user`);
   }
-  if (p.terminal === true) {
-    throw AgentErrors.AGENT_TTY_UNSUPPORTED.create('Terminals are not supported by the guest agent yet', {
-      details: { field: `${field}.terminal` }, hint: 'run the container without a terminal (no -t)',
-    });
-  }
+  if (p.terminal !== undefined && typeof p.terminal !== 'boolean') throw invalid('The process terminal must be a boolean', `${field}.terminal`);
   return p;
 }
 

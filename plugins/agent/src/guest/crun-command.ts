@@ -17,13 +17,13 @@ export class CrunCommand {
   }
 
   /** Foreground run: crun stays the parent of the container and exits with its status (128+n on signal n). */
-  run(id: string, bundleDir: string, noPivot: boolean, pidFile: string): string[] {
-    return [...this.prefix, 'run', '--bundle', bundleDir, '--pid-file', pidFile, ...(noPivot ? ['--no-pivot'] : []), id];
+  run(id: string, bundleDir: string, noPivot: boolean, pidFile: string, consoleSocket?: string): string[] {
+    return [...this.prefix, 'run', '--bundle', bundleDir, '--pid-file', pidFile, ...(noPivot ? ['--no-pivot'] : []), ...consoleArgs(consoleSocket), id];
   }
 
   /** Foreground exec; `pidFile` receives the pid of the process inside the container. */
-  exec(id: string, processFile: string, pidFile: string): string[] {
-    return [...this.prefix, 'exec', '--process', processFile, '--pid-file', pidFile, id];
+  exec(id: string, processFile: string, pidFile: string, consoleSocket?: string): string[] {
+    return [...this.prefix, 'exec', '--process', processFile, '--pid-file', pidFile, ...consoleArgs(consoleSocket), id];
   }
 
   kill(id: string, signal: number): string[] {
@@ -33,4 +33,9 @@ export class CrunCommand {
   delete(id: string): string[] {
     return [...this.prefix, 'delete', '-f', id];
   }
+}
+
+/** A terminal process: crun sends the pty master it makes to this socket (crun accepts it in the foreground too). */
+function consoleArgs(socket: string | undefined): string[] {
+  return socket === undefined ? [] : ['--console-socket', socket];
 }

@@ -50,10 +50,8 @@ export function registerAgentService(server: TtrpcServer, sandbox: GuestSandbox,
     },
     TtyWinResize: (b) => {
       const m = P.decodeTtyWinResizeRequest(b);
-      containers.process(m.containerId, m.execId);
-      throw AgentErrors.AGENT_TTY_UNSUPPORTED.create('Terminals are not supported by the guest agent yet', {
-        details: { containerId: m.containerId, execId: m.execId },
-      });
+      containers.process(m.containerId, m.execId).resize(m.rows, m.columns);
+      return P.EMPTY;
     },
     UpdateInterface: async (b) => P.encodeInterface(await sandbox.updateInterface(P.decodeUpdateInterfaceRequest(b))),
     UpdateRoutes: async (b) => P.encodeRoutes(await sandbox.updateRoutes(P.decodeUpdateRoutesRequest(b))),

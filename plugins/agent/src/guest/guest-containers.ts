@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -38,6 +39,8 @@ interface Container {
   bundleDir: string;
   mountPoints: string[];
   state: 'creating' | 'created' | 'running' | 'stopped';
+  /** `process.terminal` of the spec: crun makes a pty and sends its master to the agent. */
+  terminal: boolean;
   init?: GuestProcess;
   execs: Map<string, Exec>;
 }
@@ -57,7 +60,7 @@ export class GuestContainers {
   async create(msg: CreateContainerMessage): Promise<void> {
     const id = checkId('containerId', msg.containerId);
     if (this.containers.has(id)) throw AgentErrors.AGENT_CONTAINER_EXISTS.create('The container exists already', { details: { id } });
-    const c: Container = { id, bundleDir: join(this.o.bundlesDir, id), mountPoints: [], state: 'creating', execs: new Map() };
+    const c: Container = { id, bundleDir: join(this.o.bundlesDir, id), mountPoints: [], state: 'creating', terminal: msg.spec.process?.terminal === true, execs: new Map() };
     this.containers.set(id, c);
     try {
       c.mountPoints = await this.o.storages.mountAll(msg.storages);
@@ -79,7 +82,9 @@ export class GuestContainers {
     c.state = 'running';
     try {
       const noPivot = rootNeedsNoPivot(await readFile(this.o.procMounts, 'utf8').catch(() => ''));
-      c.init = await GuestProcess.start(this.o.crun.run(c.id, c.bundleDir, noPivot, join(c.bundleDir, INIT_PID_FILE)), { limit: this.o.outputLimit, cwd: c.bundleDir });
+      const argv = (consoleSocket?: string): string[] => this.o.crun.run(c.id, c.bundleDir, noPivot, join(c.bundleDir, INIT_PID_FILE), consoleSocket);
+      const options = { limit: this.o.outputLimit, cwd: c.bundleDir };
+      c.init = c.terminal ? await GuestProcess.startWithTerminal(argv, this.consoleSocket(), options) : await GuestProcess.start(argv(), options);
     } catch (err) {
       c.state = 'created';
       throw err;
@@ -106,7 +111,9 @@ export class GuestContainers {
     const file = join(c.bundleDir, `exec-${execId}.json`);
     const pidFile = join(c.bundleDir, `exec-${execId}.pid`);
     await writeFile(file, JSON.stringify(process), { mode: 0o600 });
-    const proc = await GuestProcess.start(this.o.crun.exec(c.id, file, pidFile), { limit: this.o.outputLimit, cwd: c.bundleDir });
+    const argv = (consoleSocket?: string): string[] => this.o.crun.exec(c.id, file, pidFile, consoleSocket);
+    const options = { limit: this.o.outputLimit, cwd: c.bundleDir };
+    const proc = process.terminal === true ? await GuestProcess.startWithTerminal(argv, this.consoleSocket(), options) : await GuestProcess.start(argv(), options);
     c.execs.set(execId, { proc, pidFile });
   }
 
@@ -197,6 +204,11 @@ export class GuestContainers {
       }
       await Promise.race([all, sleep(250, undefined, { ref: false })]);
     }
+  }
+
+  /** A fresh path for one console socket (short: unix socket paths end at 107 bytes). */
+  private consoleSocket(): string {
+    return join(this.o.bundlesDir, `.tty-${randomBytes(6).toString('hex')}.sock`);
   }
 
   private get(containerId: string): Container {
