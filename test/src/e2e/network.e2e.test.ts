@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { assertNothingLeft, CELLA, cella, makeBundle, tempDir } from '../helpers/cella';
+import { runUntilReady } from '../helpers/background-run';
 import { PodNetwork } from '../helpers/pod-network';
 
 const PORT = 7000;
@@ -29,35 +30,6 @@ const joinNetns = (path: string) => (s: Record<string, unknown>): void => {
   const linux = s.linux as { namespaces: Array<{ type: string; path?: string }> };
   linux.namespaces = [...linux.namespaces.filter((n) => n.type !== 'network'), { type: 'network', path }];
 };
-
-interface Running { output: () => string; stop: () => Promise<{ code: number | null; stderr: string }> }
-
-/** `cella run` in the background until the container prints READY. */
-async function runUntilReady(args: string[]): Promise<Running> {
-  const child = spawn(process.execPath, [CELLA, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
-  const closed = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
-  const deadline = Date.now() + 120_000;
-  while (!stdout.includes('READY')) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      await closed;
-      throw new Error(`the container never got ready (exit ${child.exitCode})\n${stdout}\n${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    output: () => stdout,
-    stop: async () => {
-      child.kill('SIGTERM');
-      const late = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      try { return await closed; } finally { clearTimeout(late); }
-    },
-  };
-}
 
 /** Issue #4's acceptance through `cella run`, real VM, real taps and tc filters, in namespaces the test makes. */
 describe('pod network carried into the VM (real VM, real netns, veth, tap + tc mirred, macvtap)', function () {
