@@ -1,2 +1,3 @@
 // SPDX-License-Identifier: Apache-2.0
-export {};
+export { makeTestSandbox } from './test-sandbox';
+export type { TestSandbox, TestSandboxOptions } from './test-sandbox';

@@ -5,7 +5,8 @@ import { promises as fs, existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FileJournal, isAlive, isCellaError, JsonLogger, processStartTime, type SandboxContext, type VmExit, type VmSpec } from '@cella/core';
+import { isAlive, isCellaError, JsonLogger, processStartTime, type FileJournal, type SandboxContext, type VmExit, type VmSpec } from '@cella/core';
+import { makeTestSandbox } from '@cella/core/testkit';
 import { accelCacheFile, probeAccel } from './kvm-probe';
 import { kvmDeviceProblem, isPvmHost } from './qemu-binary';
 import type { QemuConfig } from './qemu-config';
@@ -71,15 +72,9 @@ describe('QemuHypervisor (real QEMU, TCG)', function () {
   });
 
   async function makeVm(config: Partial<QemuConfig> = {}, over: Partial<VmSpec> = {}, cacheDir?: string): Promise<Vm> {
-    const root = await fs.mkdtemp(path.join(os.tmpdir(), 'cella-qemu-int-'));
+    const { root, sandbox, journal, logs } = await makeTestSandbox('cella-qemu-int-');
     roots.push(root);
-    const stateDir = path.join(root, 'state');
-    const runDir = path.join(root, 'run');
-    await fs.mkdir(stateDir, { recursive: true });
-    const journal = await FileJournal.open(stateDir);
-    const logs: string[] = [];
-    const logger = new JsonLogger((line) => logs.push(line), 'debug');
-    const sandbox: SandboxContext = { id: path.basename(root), stateDir, runDir, journal, logger, vcpus: 1, memoryMiB: 256 };
+    const { runDir } = sandbox;
     const hv = new QemuHypervisor(sandbox, { accel: 'tcg', stop_timeout_ms: 5000, ...config }, { cache: cacheDir ?? path.join(root, 'cache') });
     const exits: VmExit[] = [];
     hv.onDidExit((e) => exits.push(e));

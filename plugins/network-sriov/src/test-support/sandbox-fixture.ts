@@ -4,18 +4,12 @@
  * journal also logs each `record` and `complete` into the same array, so a test sees journal entries and
  * sysfs writes in the order they happened.
  */
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { FileJournal, JsonLogger, type Journal, type JournalEntry, type SandboxContext } from '@cella/core';
+import type { FileJournal, Journal, JournalEntry } from '@cella/core';
+import { makeTestSandbox, type TestSandbox } from '@cella/core/testkit';
 
-export interface SandboxFixture {
-  root: string;
-  sandbox: SandboxContext;
-  /** The journal on disk (the sandbox sees it through the logging wrapper). */
-  journal: FileJournal;
-  logs: string[];
-}
+/** `journal` is the one on disk; the sandbox sees it through the logging wrapper. */
+export type SandboxFixture = TestSandbox;
 
 function loggingJournal(inner: FileJournal, logs: string[]): Journal {
   return {
@@ -33,17 +27,8 @@ function loggingJournal(inner: FileJournal, logs: string[]): Journal {
   };
 }
 
-export async function makeSandboxFixture(): Promise<SandboxFixture> {
-  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'cella-sriov-sb-'));
-  const stateDir = path.join(root, 'state');
-  const runDir = path.join(root, 'run');
-  await fs.mkdir(stateDir, { recursive: true });
-  await fs.mkdir(runDir, { recursive: true });
-  const journal = await FileJournal.open(stateDir);
-  const logs: string[] = [];
-  const logger = new JsonLogger((line) => logs.push(line), 'debug');
-  const sandbox: SandboxContext = { id: path.basename(root), stateDir, runDir, journal: loggingJournal(journal, logs), logger, vcpus: 1, memoryMiB: 256 };
-  return { root, journal, logs, sandbox };
+export function makeSandboxFixture(): Promise<SandboxFixture> {
+  return makeTestSandbox('cella-sriov-sb-', { wrapJournal: loggingJournal });
 }
 
 /**

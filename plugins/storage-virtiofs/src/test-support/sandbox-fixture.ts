@@ -2,17 +2,11 @@
 /** Test helper: a real sandbox context in a temp folder, and a teardown that removes whatever a test left. */
 import { execFileSync } from 'node:child_process';
 import { promises as fs, readdirSync, readFileSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { FileJournal, JsonLogger, terminateProcess, type SandboxContext } from '@cella/core';
+import { terminateProcess } from '@cella/core';
+import { makeTestSandbox, type TestSandbox } from '@cella/core/testkit';
 import { mountsUnder } from '../host-mounts';
 
-export interface Fixture {
-  root: string;
-  sandbox: SandboxContext;
-  journal: FileJournal;
-  logs: string[];
-}
+export type Fixture = TestSandbox;
 
 /** Pids of live processes whose command line holds `needle`. */
 export function processesWith(needle: string): number[] {
@@ -30,17 +24,8 @@ export function processesWith(needle: string): number[] {
   return out;
 }
 
-export async function makeFixture(prefix: string): Promise<Fixture> {
-  const root = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
-  const stateDir = path.join(root, 'state');
-  const runDir = path.join(root, 'run');
-  await fs.mkdir(stateDir, { recursive: true });
-  await fs.mkdir(runDir, { recursive: true });
-  const journal = await FileJournal.open(stateDir);
-  const logs: string[] = [];
-  const logger = new JsonLogger((line) => logs.push(line), 'debug');
-  const sandbox: SandboxContext = { id: path.basename(root), stateDir, runDir, journal, logger, vcpus: 1, memoryMiB: 512 };
-  return { root, sandbox, journal, logs };
+export function makeFixture(prefix: string): Promise<Fixture> {
+  return makeTestSandbox(prefix, { memoryMiB: 512 });
 }
 
 /** Kill, unmount and delete whatever is left under the fixture (run after the driver's own cleanup). */
