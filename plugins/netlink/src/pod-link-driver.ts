@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { JournalEntry, NetworkAttachment, NetworkDriver, SandboxContext, VmDevice } from '@cella/core';
-import { isCellaError } from '@cella/core/errors';
 import { discoverEndpoints, type DiscoveredInterface } from './endpoint-discovery';
-import { NetlinkClient } from './netlink-client';
+import { NETLINK_UNDO_HANDLERS } from './netlink-undo';
 import { NetworkErrors } from './network-errors';
 import { closeFds } from './tun';
 
@@ -14,13 +13,14 @@ export function queueCount(cfg: QueueConfig, vcpus: number): number {
   return cfg.queues ?? Math.max(1, Math.min(vcpus, cfg.max_queues));
 }
 
-/** One pod interface carried into the VM: the queue fds, what was journalled, how to undo it. */
+/**
+ * One pod interface carried into the VM: the queue fds and what was journalled for it, newest last. Only
+ * `netlink-link` and `tc-ingress` entries: `detach` undoes them with the same handlers a crash recovery uses.
+ */
 export interface CarriedLink {
   veth: DiscoveredInterface;
   fds: number[];
   entries: JournalEntry[];
-  /** Removes what `carry` made (a vanished link counts as removed); the journal entries are completed after. */
-  undo(nl: NetlinkClient): Promise<void>;
 }
 
 /**
@@ -68,7 +68,6 @@ export abstract class PodLinkDriver implements NetworkDriver {
 
   /** Undoes in reverse order; a namespace or link that is gone already counts as undone. */
   async detach(): Promise<void> {
-    const netns = this.netnsPath;
     const all = this.carried.reverse();
     this.carried = [];
     this.netnsPath = undefined;
@@ -76,7 +75,7 @@ export abstract class PodLinkDriver implements NetworkDriver {
     for (const c of all) {
       closeFds(c.fds);
       try {
-        await this.undo(netns!, c);
+        await this.undo(c);
       } catch (err) {
         first ??= err;
       }
@@ -84,18 +83,16 @@ export abstract class PodLinkDriver implements NetworkDriver {
     if (first !== undefined) throw first;
   }
 
-  private async undo(netns: string, c: CarriedLink): Promise<void> {
-    let client: NetlinkClient | undefined;
-    try {
-      client = await NetlinkClient.open({ netnsPath: netns });
-    } catch (err) {
-      if (!isCellaError(err, 'E_NETWORK_NETNS')) throw err;
+  /** Newest first, each entry by its undo handler, then completed; a vanished namespace or link counts as undone. */
+  private async undo(c: CarriedLink): Promise<void> {
+    while (c.entries.length > 0) {
+      const entry = c.entries.at(-1)!;
+      const handler = NETLINK_UNDO_HANDLERS.find((h) => h.type === entry.type);
+      if (!handler) throw NetworkErrors.NETWORK_ARGUMENT.create('No undo handler for a network journal entry', { details: { type: entry.type } });
+      await handler.undo(entry);
+      await this.sandbox.journal.complete(entry.seq);
+      c.entries.pop();
     }
-    if (client) {
-      try { await c.undo(client); } finally { await client.close(); }
-    }
-    for (const e of c.entries.reverse()) await this.sandbox.journal.complete(e.seq);
-    c.entries = [];
   }
 
   private checkMtu(iface: DiscoveredInterface, netns: string): void {

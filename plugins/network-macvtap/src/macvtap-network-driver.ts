@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { SandboxContext } from '@cella/core';
 import {
-  NETLINK_LINK_ENTRY, NetlinkClient, PodLinkDriver, addMacvtap, deleteLinkByName, loadNetlinkModules, openMacvtapQueues,
+  NETLINK_LINK_ENTRY, NetlinkClient, PodLinkDriver, addMacvtap, loadNetlinkModules, openMacvtapQueues,
   setLink, type CarriedLink, type DiscoveredInterface, type QueueConfig,
 } from '@cella/netlink';
 
@@ -21,7 +21,7 @@ export class MacvtapNetworkDriver extends PodLinkDriver {
 
   protected async carry(netns: string, veth: DiscoveredInterface, n: number, queues: number, carried: CarriedLink[]): Promise<void> {
     const name = `cella_mvtap${n}`;
-    const c: CarriedLink = { veth, fds: [], entries: [], undo: async (nl) => { await deleteLinkByName(nl, name); } };
+    const c: CarriedLink = { veth, fds: [], entries: [] };
     carried.push(c);
     c.entries.push(await this.sandbox.journal.record(NETLINK_LINK_ENTRY, OWNER, `macvtap ${name} on ${veth.name}`, { netns, name }));
     const index = await NetlinkClient.with({ netnsPath: netns }, async (nl) => {

@@ -2,7 +2,7 @@
 import type { SandboxContext } from '@cella/core';
 import {
   NETLINK_LINK_ENTRY, NetlinkClient, NetworkErrors, PodLinkDriver, TC_INGRESS_ENTRY, addIngressQdisc, addRedirectFilter,
-  deleteIngressQdisc, deleteLinkByName, getLinkByName, openTapQueues, runInNetns, setLink,
+  getLinkByName, openTapQueues, runInNetns, setLink,
   type CarriedLink, type DiscoveredInterface,
 } from '@cella/netlink';
 import type { TapConfig } from './tap-config';
@@ -27,14 +27,7 @@ export class TapNetworkDriver extends PodLinkDriver {
   protected async carry(netns: string, veth: DiscoveredInterface, n: number, queues: number, carried: CarriedLink[]): Promise<void> {
     const { journal } = this.sandbox;
     const tap = `cella_tap${n}`;
-    const c: CarriedLink = {
-      veth, fds: [], entries: [],
-      undo: async (nl) => {
-        const link = await getLinkByName(nl, veth.name);
-        if (link) await deleteIngressQdisc(nl, link.index);
-        await deleteLinkByName(nl, tap);
-      },
-    };
+    const c: CarriedLink = { veth, fds: [], entries: [] };
     carried.push(c);
     c.entries.push(await journal.record(NETLINK_LINK_ENTRY, OWNER, `tap ${tap} for ${veth.name}`, { netns, name: tap }));
     c.fds = await runInNetns(netns, () => openTapQueues(tap, queues, { vnetHdr: this.cfg.vnet_hdr }));
