@@ -15,18 +15,26 @@ export interface GlobalOptions {
   logFormat?: 'text' | 'json';
 }
 
-export const ROLES: readonly PluginKind[] = ['hypervisor', 'agent', 'storage', 'network'];
+/** A role a plugin is selected for: one per kind, plus `volumes` (a second storage plugin for the spec's mounts). */
+export type Role = PluginKind | 'volumes';
+export const ROLES: readonly Role[] = ['hypervisor', 'agent', 'storage', 'volumes', 'network'];
+const KIND_OF: Record<Role, PluginKind> = { hypervisor: 'hypervisor', agent: 'agent', storage: 'storage', volumes: 'storage', network: 'network' };
 
 export interface ValidatedConfig {
   raw: RawConfig;
   config: CellaConfig;
-  /** The plugin selected for each role ('none' roles left out). */
-  selected: Map<PluginKind, PluginRecord>;
+  /**
+   * The plugin selected for each role ('none' roles left out; `volumes` only when it names another plugin than
+   * `storage`, which otherwise serves both).
+   */
+  selected: Map<Role, PluginRecord>;
   loader: PluginLoader;
 }
 
 export interface Runtime extends ValidatedConfig {
   container: DependencyContainer;
+  /** Where the `volumes` plugin is registered (a child of `container`), when one is selected. */
+  volumesContainer?: DependencyContainer;
   logger: Logger;
   store: StateStore;
 }
@@ -38,7 +46,11 @@ function searchDirs(raw: RawConfig): string[] {
   return [...dirs, dirname(__dirname)];
 }
 
-function selection(raw: RawConfig, role: PluginKind): string | undefined {
+function selection(raw: RawConfig, role: Role): string | undefined {
+  if (role === 'volumes') {
+    const v = (raw.data.storage as { volumes?: unknown } | undefined)?.volumes;
+    return typeof v === 'string' && v !== 'none' ? v : undefined;
+  }
   const table = raw.data[role] as { plugin?: unknown } | undefined;
   const defaults: Record<PluginKind, string | undefined> = {
     hypervisor: '@cella/hypervisor-qemu', agent: '@cella/agent', storage: '@cella/storage-block', network: '@cella/network-tap',
@@ -51,10 +63,13 @@ function selection(raw: RawConfig, role: PluginKind): string | undefined {
 export async function loadValidatedConfig(opts: GlobalOptions, file?: string): Promise<ValidatedConfig> {
   const raw = await loadRawConfig({ configPath: file ?? opts.config, env: process.env });
   const loader = new PluginLoader(searchDirs(raw));
-  const selected = new Map<PluginKind, PluginRecord>();
+  const selected = new Map<Role, PluginRecord>();
   for (const role of ROLES) {
     const spec = selection(raw, role);
-    if (spec) selected.set(role, loader.inspect(spec, role));
+    if (!spec) continue;
+    const rec = loader.inspect(spec, KIND_OF[role]);
+    if (role === 'volumes' && rec.manifest.id === selected.get('storage')?.manifest.id) continue;
+    selected.set(role, rec);
   }
   const fragments: Record<string, object> = {};
   for (const rec of loader.discoverInstalled()) if (rec.status !== 'failed' && rec.schema) fragments[rec.manifest.id] = rec.schema;
@@ -72,8 +87,10 @@ export async function loadRuntime(opts: GlobalOptions, logger: Logger): Promise<
   const v = await loadValidatedConfig(opts);
   const root = opts.root ?? v.config.runtime.root;
   const container = rootContainer().createChildContainer();
+  // A second storage plugin binds the same port: it gets a container of its own.
+  const volumesContainer = v.selected.has('volumes') ? container.createChildContainer() : undefined;
   for (const [role, rec] of v.selected) {
-    const ctx = makePluginContext(container, rec.manifest.id, v.config.plugins[rec.manifest.id] ?? {}, logger, {
+    const ctx = makePluginContext(role === 'volumes' ? volumesContainer! : container, rec.manifest.id, v.config.plugins[rec.manifest.id] ?? {}, logger, {
       root, cache: v.config.runtime.cache_dir, packageDir: rec.packageDir,
     });
     await v.loader.load(rec, ctx);
@@ -84,5 +101,5 @@ export async function loadRuntime(opts: GlobalOptions, logger: Logger): Promise<
       });
     }
   }
-  return { ...v, container, logger, store: new StateStore(root) };
+  return { ...v, container, volumesContainer, logger, store: new StateStore(root) };
 }

@@ -15,12 +15,13 @@ export function makeSandboxService(rt: Runtime): SandboxService {
       agent: c.resolve(GuestAgentFactory),
       image: c.resolve(GuestImage),
       storage: c.resolve(StorageDriverFactory),
+      volumes: rt.volumesContainer?.resolve(StorageDriverFactory),
       network: c.isRegistered(NetworkDriverFactory, true) ? c.resolve(NetworkDriverFactory) : undefined,
     },
     {
       store: rt.store,
       logger: rt.logger,
-      undoHandlers: [...CORE_UNDO_HANDLERS, ...contributions(c, UndoHandler)],
+      undoHandlers: [...CORE_UNDO_HANDLERS, ...pluginUndoHandlers(rt)],
       moreUndoHandlers: () => otherPluginsUndoHandlers(rt),
       defaults: {
         vcpus: rt.config.sandbox.default_vcpus,
@@ -29,6 +30,12 @@ export function makeSandboxService(rt: Runtime): SandboxService {
       },
     },
   );
+}
+
+/** The selected plugins' undo handlers (the `volumes` plugin's live in a container of their own). */
+function pluginUndoHandlers(rt: Runtime): UndoHandler[] {
+  const all = [...contributions(rt.container, UndoHandler), ...(rt.volumesContainer ? contributions(rt.volumesContainer, UndoHandler) : [])];
+  return all.filter((h, i) => all.findIndex((o) => o.type === h.type) === i);
 }
 
 /**

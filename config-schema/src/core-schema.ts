@@ -24,7 +24,11 @@ export interface CellaConfig {
   /** Each role selects a plugin by package name or absolute path. */
   hypervisor: { plugin: string };
   agent: { plugin: string };
-  storage: { plugin: string };
+  /**
+   * `plugin` delivers each container's rootfs, and its volumes (the spec's mounts) unless `volumes` names
+   * another storage plugin for them (e.g. block rootfs, virtio-fs volumes).
+   */
+  storage: { plugin: string; volumes?: string };
   /** `"none"` runs sandboxes without a network. */
   network: { plugin: string };
   /** Options of each plugin, keyed by plugin id (`hypervisor.qemu`), checked by that plugin's schema fragment. */
@@ -44,13 +48,13 @@ const PLUGIN_REF = {
   'x-problem': 'must be a package name or an absolute path',
 };
 
-function role(description: string, plugin: string): object {
+function role(description: string, plugin: string, more: Record<string, object> = {}): object {
   return {
     type: 'object',
     description,
     default: {},
     additionalProperties: false,
-    properties: { plugin: { ...PLUGIN_REF, default: plugin, description: 'Plugin package name or absolute path.' } },
+    properties: { plugin: { ...PLUGIN_REF, default: plugin, description: 'Plugin package name or absolute path.' }, ...more },
   };
 }
 
@@ -106,7 +110,9 @@ export const CORE_CONFIG_SCHEMA: Readonly<Record<string, unknown>> = deepFreeze(
     },
     hypervisor: role('Hypervisor role.', '@cella/hypervisor-qemu'),
     agent: role('Guest agent role.', '@cella/agent'),
-    storage: role('Container rootfs storage role.', '@cella/storage-block'),
+    storage: role('Storage role: `plugin` delivers container rootfs (and volumes unless `volumes` is set).', '@cella/storage-block', {
+      volumes: { ...PLUGIN_REF, description: 'Storage plugin for the volumes (the spec\'s mounts); default: the rootfs plugin.' },
+    }),
     network: role('Network role: carries a pod network namespace named by the OCI spec into the VM; "none" for no network.', '@cella/network-tap'),
     plugins: {
       type: 'object',

@@ -24,7 +24,7 @@ describe('@cella/config-schema', () => {
       for (const [key, p] of Object.entries(props)) {
         if (key === 'plugins') continue;
         if (p.properties) walk(p.properties, `${prefix}${key}.`);
-        else expected.set(`${prefix}${key}`, JSON.stringify(p.default));
+        else expected.set(`${prefix}${key}`, p.default === undefined ? '(unset)' : JSON.stringify(p.default));
       }
     };
     walk((CORE_CONFIG_SCHEMA as { properties: Record<string, Prop> }).properties, '');

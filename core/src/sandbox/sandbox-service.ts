@@ -11,7 +11,8 @@ import type { GuestAgent, GuestAgentFactory, GuestImage } from '../ports/guest-a
 import type { Hypervisor, HypervisorFactory, VmExit } from '../ports/hypervisor';
 import type { NetworkAttachment, NetworkDriver, NetworkDriverFactory } from '../ports/network-driver';
 import type { SandboxContext } from '../ports/sandbox-context';
-import type { StorageDriver, StorageDriverFactory } from '../ports/storage-driver';
+import type { PreparedStorage, StorageDriver, StorageDriverFactory } from '../ports/storage-driver';
+import type { VmDevice } from '../ports/vm-spec';
 import { FileJournal } from '../state/file-journal';
 import type { Journal, UndoHandler } from '../state/journal';
 import { isAlive, processStartTime } from '../state/proc';
@@ -24,7 +25,10 @@ export interface SandboxDrivers {
   hypervisor: HypervisorFactory;
   agent: GuestAgentFactory;
   image: GuestImage;
+  /** Delivers each container's rootfs, and its volumes unless `volumes` is given. */
   storage: StorageDriverFactory;
+  /** Delivers the spec's mounts when config gives the volumes role its own plugin. */
+  volumes?: StorageDriverFactory;
   network?: NetworkDriverFactory;
 }
 
@@ -56,7 +60,11 @@ interface Live {
   hypervisor?: Hypervisor;
   agent?: GuestAgent;
   storage?: StorageDriver;
+  /** The volumes role's driver, when config selects one apart from `storage`. */
+  volumes?: StorageDriver;
   network?: NetworkDriver;
+  /** Containers added to the running sandbox (addContainer), with the devices hot-plugged for each. */
+  added: Map<string, { devices: VmDevice[]; created: boolean }>;
   vmDied: Promise<never>;
   onVmDied(exit: VmExit): void;
 }
@@ -214,7 +222,7 @@ export class SandboxService {
       }));
     });
     vmDied.catch(() => undefined);
-    return { ctx, journal, vmDied, onVmDied };
+    return { ctx, journal, vmDied, onVmDied, added: new Map() };
   }
 
   /** Every step checks `abort` first, so an interrupted boot stops before it makes anything more. */
@@ -222,10 +230,7 @@ export class SandboxService {
     const { ctx } = live;
     const id = ctx.id;
     abort?.throwIfAborted();
-    live.storage = this.drivers.storage(ctx);
-    const storage = await live.storage.prepare({
-      containerId: id, rootfsPath: bundle.rootfs, readonly: bundle.spec.root?.readonly === true, mounts: bundle.spec.mounts ?? [],
-    });
+    const storage = await this.prepareStorage(live, id, bundle);
     let net: NetworkAttachment = { devices: [], interfaces: [], routes: [], neighbors: [] };
     const netns = bundle.spec.linux?.namespaces?.find((n) => n.type === 'network')?.path;
     if (netns && this.drivers.network) {
@@ -259,11 +264,96 @@ export class SandboxService {
       sandboxId: id, hostname: bundle.spec.hostname ?? id, interfaces: net.interfaces, routes: net.routes,
       neighbors: net.neighbors, storages: [],
     });
-    const spec: OciSpec = structuredClone(bundle.spec);
-    spec.root = { ...spec.root!, path: storage.guestRootPath };
-    spec.mounts = storage.guestMounts;
-    await Promise.race([live.agent.createContainer({ containerId: id, spec, storages: storage.storages }), live.vmDied]);
+    await Promise.race([live.agent.createContainer({ containerId: id, spec: guestSpec(bundle, storage), storages: storage.storages }), live.vmDied]);
     await this.setStatus(live, 'created');
+  }
+
+  /**
+   * The container's storage from the configured drivers: one driver for the rootfs and the volumes, or the
+   * rootfs from `storage` and the spec's mounts from `volumes` (a failure of the second undoes the first).
+   */
+  private async prepareStorage(live: Live, containerId: string, bundle: Bundle): Promise<PreparedStorage & { guestRootPath: string }> {
+    const rootfs = { path: bundle.rootfs, readonly: bundle.spec.root?.readonly === true };
+    const mounts = bundle.spec.mounts ?? [];
+    live.storage ??= this.drivers.storage(live.ctx);
+    const withRoot = (p: PreparedStorage): PreparedStorage & { guestRootPath: string } => {
+      if (p.guestRootPath === undefined) throw E.INTERNAL.create('The storage plugin gave no guest path for the container rootfs', { details: { containerId } });
+      return { ...p, guestRootPath: p.guestRootPath };
+    };
+    if (!this.drivers.volumes) return withRoot(await live.storage.prepare({ containerId, rootfs, mounts }));
+    live.volumes ??= this.drivers.volumes(live.ctx);
+    const root = withRoot(await live.storage.prepare({ containerId, rootfs, mounts: [] }));
+    try {
+      const vols = await live.volumes.prepare({ containerId, mounts });
+      return { devices: [...root.devices, ...vols.devices], storages: [...root.storages, ...vols.storages], guestRootPath: root.guestRootPath, guestMounts: vols.guestMounts };
+    } catch (err) {
+      await live.storage.release(containerId).catch((e: unknown) => live.ctx.logger.warn('undoing the rootfs of a failed container failed', { containerId, err: e }));
+      throw err;
+    }
+  }
+
+  /**
+   * Add a container to the running sandbox (a pod's second container): its storage is prepared by the configured
+   * drivers, the devices they need are hot-plugged, and the container is created in the guest, stopped before its
+   * process runs (`startContainer` runs it; the agent's wait/read/signal calls work with its id). On failure what
+   * was made for it is undone and the sandbox with its other containers goes on.
+   * Hot-plugged devices are not journalled: they live and die with the VM, which is.
+   */
+  async addContainer(live: SandboxHandle, containerId: string, bundle: Bundle): Promise<void> {
+    if (containerId === live.ctx.id || live.added.has(containerId)) {
+      throw E.SANDBOX_EXISTS.create('The sandbox has a container with this id already', { details: { sandbox: live.ctx.id, containerId } });
+    }
+    const hypervisor = live.hypervisor;
+    const agent = live.agent;
+    if (!hypervisor || !agent) throw E.SANDBOX_BUSY.create('The sandbox is not running', { details: { sandbox: live.ctx.id, containerId } });
+    const storage = await this.prepareStorage(live, containerId, bundle);
+    const entry = { devices: [] as VmDevice[], created: false };
+    live.added.set(containerId, entry);
+    try {
+      if (storage.devices.length > 0 && !(await hypervisor.capabilities()).hotplug) {
+        throw E.NOT_SUPPORTED.create('The hypervisor cannot add devices to a running VM', { details: { sandbox: live.ctx.id, containerId, devices: storage.devices.map((d) => d.id) } });
+      }
+      for (const d of storage.devices) {
+        await Promise.race([hypervisor.hotplug(d), live.vmDied]);
+        entry.devices.push(d);
+      }
+      await Promise.race([agent.createContainer({ containerId, spec: guestSpec(bundle, storage), storages: storage.storages }), live.vmDied]);
+      entry.created = true;
+    } catch (err) {
+      const failure = await explain(live, err);
+      await this.removeContainer(live, containerId).catch((e: unknown) => live.ctx.logger.warn('undoing a failed addContainer failed', { containerId, err: e }));
+      throw failure;
+    }
+  }
+
+  /** Run the process of a container made by `addContainer`. */
+  async startContainer(live: SandboxHandle, containerId: string): Promise<void> {
+    if (!live.added.get(containerId)?.created) throw E.SANDBOX_NOT_FOUND.create('The sandbox has no such added container', { details: { sandbox: live.ctx.id, containerId } });
+    try {
+      await Promise.race([live.agent!.startContainer(containerId), live.vmDied]);
+    } catch (err) {
+      throw await explain(live, err);
+    }
+  }
+
+  /**
+   * Remove a container made by `addContainer`: the guest removes it (killing its processes and unmounting its
+   * storage), its devices are unplugged, and the storage drivers undo what they made for it. Idempotent.
+   */
+  async removeContainer(live: SandboxHandle, containerId: string): Promise<void> {
+    const entry = live.added.get(containerId);
+    if (!entry) return;
+    if (entry.created) {
+      await Promise.race([live.agent!.removeContainer(containerId), live.vmDied]);
+      entry.created = false;
+    }
+    while (entry.devices.length > 0) {
+      await Promise.race([live.hypervisor!.unplug(entry.devices[entry.devices.length - 1]!.id), live.vmDied]);
+      entry.devices.pop();
+    }
+    await live.volumes?.release(containerId);
+    await live.storage?.release(containerId);
+    live.added.delete(containerId);
   }
 
   private async setStatus(live: Live, status: SandboxState['status']): Promise<void> {
@@ -289,6 +379,7 @@ export class SandboxService {
     }
     await quiet('hypervisor stop', () => live.hypervisor?.stop({ force: !agentOk || failed }));
     await quiet('network detach', () => live.network?.detach());
+    await quiet('volumes cleanup', () => live.volumes?.cleanup());
     await quiet('storage cleanup', () => live.storage?.cleanup());
     const failures = await live.journal.unwind(await this.handlersFor(live.journal), ctx.logger);
     if (failures.length > 0) {
@@ -298,6 +389,14 @@ export class SandboxService {
     if (keepState) await this.patchState(ctx.id, { status: 'stopped', exitStatus: keepState.exitStatus, vm: undefined });
     else await this.env.store.remove(ctx.id);
   }
+}
+
+/** The bundle's spec as the guest sees it: root and mounts at the guest paths the storage drivers chose. */
+function guestSpec(bundle: Bundle, storage: PreparedStorage & { guestRootPath: string }): OciSpec {
+  const spec: OciSpec = structuredClone(bundle.spec);
+  spec.root = { ...spec.root!, path: storage.guestRootPath };
+  spec.mounts = storage.guestMounts;
+  return spec;
 }
 
 /** A lost agent connection is usually the VM dying: report the VM's death, which says more. */

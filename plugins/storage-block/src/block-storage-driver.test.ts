@@ -31,7 +31,7 @@ describe('BlockStorageDriver (real mkfs.ext4, no VM)', () => {
     it(`attaches the rootfs image and an image volume as ${driver} disks the guest finds by serial`, async () => {
       const d = new BlockStorageDriver(sandbox, config(driver));
       const res = await d.prepare({
-        containerId: 'c1', rootfsPath: join(dir, 'rootfs'), readonly: false,
+        containerId: 'c1', rootfs: { path: join(dir, 'rootfs'), readonly: false },
         mounts: [
           { destination: '/proc', type: 'proc', source: 'proc' },
           { destination: '/data', type: 'ext4', source: join(dir, 'vol.img'), options: ['rbind', 'ro', 'noexec'] },
@@ -62,9 +62,22 @@ describe('BlockStorageDriver (real mkfs.ext4, no VM)', () => {
     });
   }
 
+  it('serving the volumes role only, attaches the volumes and makes no rootfs image', async () => {
+    const d = new BlockStorageDriver(sandbox, config('virtio-blk'));
+    const res = await d.prepare({ containerId: 'c1', mounts: [{ destination: '/data', type: 'ext4', source: join(dir, 'vol.img') }] });
+    assert.equal(res.guestRootPath, undefined);
+    assert.deepEqual(res.devices.map((x) => x.kind === 'block' && x.path), [join(dir, 'vol.img')]);
+    assert.equal(res.storages.length, 1);
+    assert.ok(!existsSync(join(dir, 'run', 'rootfs-c1.img')));
+    assert.deepEqual(journal.entries(), []);
+    await assert.rejects(d.prepare({ containerId: 'c1', mounts: [] }), (err: unknown) => isCellaError(err, 'E_STORAGE_INVALID_ARGUMENT'));
+    await d.release('c1');
+    await d.prepare({ containerId: 'c1', mounts: [] });
+  });
+
   it('refuses a host folder bind and a volume named twice, and makes nothing', async () => {
     const d = new BlockStorageDriver(sandbox, config('virtio-blk'));
-    const base = { containerId: 'c1', rootfsPath: join(dir, 'rootfs'), readonly: true };
+    const base = { containerId: 'c1', rootfs: { path: join(dir, 'rootfs'), readonly: true } };
     await assert.rejects(d.prepare({ ...base, mounts: [{ destination: '/x', type: 'bind', source: dir, options: ['rbind'] }] }),
       (err: unknown) => isCellaError(err, 'E_STORAGE_UNSUPPORTED_MOUNT') && err.details?.field === 'mounts[0]');
     const vol = { type: 'ext4', source: join(dir, 'vol.img') };
@@ -78,7 +91,7 @@ describe('BlockStorageDriver (real mkfs.ext4, no VM)', () => {
 
   it('undoes the journal entry when mkfs fails', async () => {
     const d = new BlockStorageDriver(sandbox, { ...config('virtio-blk'), mkfs_path: join(dir, 'no-mkfs') });
-    await assert.rejects(d.prepare({ containerId: 'c1', rootfsPath: join(dir, 'rootfs'), readonly: false, mounts: [] }),
+    await assert.rejects(d.prepare({ containerId: 'c1', rootfs: { path: join(dir, 'rootfs'), readonly: false }, mounts: [] }),
       (err: unknown) => isCellaError(err, 'E_STORAGE_IMAGE'));
     assert.deepEqual(journal.entries(), []);
     assert.ok(!existsSync(join(dir, 'run', 'rootfs-c1.img')));

@@ -24,7 +24,8 @@ type Disk = Extract<VmDevice, { kind: 'block' }>;
  * What the container writes to its rootfs is discarded with the image; writes to a volume stay in its source.
  */
 export class BlockStorageDriver implements StorageDriver {
-  private readonly made = new Map<string, { seq: number; image: string }>();
+  /** Per container: its rootfs image (none when it serves only the volumes role). */
+  private readonly made = new Map<string, { seq?: number; image?: string }>();
 
   constructor(private readonly sandbox: SandboxContext, private readonly config: BlockConfig) {}
 
@@ -46,33 +47,40 @@ export class BlockStorageDriver implements StorageDriver {
       if (vol) volumes.push(vol);
       guestMounts.push(vol ? this.volumeMount(req.containerId, m, vol) : passThrough(m, i));
     }
-    const image = join(this.sandbox.runDir, `rootfs-${req.containerId}.img`);
-    const entry = await this.sandbox.journal.record('path', 'storage.block', `rootfs image of ${req.containerId}`, { path: image });
-    this.made.set(req.containerId, { seq: entry.seq, image });
-    try {
-      await makeExt4Image(this.config.mkfs_path, req.rootfsPath, image, this.config.extra_space_mib);
-    } catch (err) {
-      await this.release(req.containerId);
-      throw err;
+    const devices: Disk[] = [];
+    const storages: GuestStorage[] = [];
+    let guestRootPath: string | undefined;
+    if (req.rootfs) {
+      const image = join(this.sandbox.runDir, `rootfs-${req.containerId}.img`);
+      const entry = await this.sandbox.journal.record('path', 'storage.block', `rootfs image of ${req.containerId}`, { path: image });
+      this.made.set(req.containerId, { seq: entry.seq, image });
+      try {
+        await makeExt4Image(this.config.mkfs_path, req.rootfs.path, image, this.config.extra_space_mib);
+      } catch (err) {
+        await this.release(req.containerId);
+        throw err;
+      }
+      const rootSerial = diskSerial(this.sandbox.id, req.containerId);
+      guestRootPath = `${GUEST_CONTAINERS_DIR}/${req.containerId}/rootfs`;
+      devices.push(this.disk(`rootfs-${rootSerial}`, image, req.rootfs.readonly, rootSerial));
+      storages.push(this.storage(rootSerial, 'ext4', req.rootfs.readonly ? ['ro'] : [], guestRootPath));
+    } else {
+      this.made.set(req.containerId, {});
     }
-    const rootSerial = diskSerial(this.sandbox.id, req.containerId);
-    const mountPoint = `${GUEST_CONTAINERS_DIR}/${req.containerId}/rootfs`;
-    const devices: Disk[] = [this.disk(`rootfs-${rootSerial}`, image, req.readonly, rootSerial)];
-    const storages: GuestStorage[] = [this.storage(rootSerial, 'ext4', req.readonly ? ['ro'] : [], mountPoint)];
     for (const vol of volumes) {
       const serial = diskSerial(this.sandbox.id, req.containerId, vol.index);
       devices.push(this.disk(`vol-${serial}`, vol.source, vol.readOnly, serial));
       storages.push(this.storage(serial, vol.fstype, vol.options, volumeMountPoint(req.containerId, vol.index)));
     }
-    this.sandbox.logger.debug('container disks ready', { image, serials: devices.map((d) => d.serial), driver: this.config.block_device_driver });
-    return { devices, storages, guestRootPath: mountPoint, guestMounts };
+    this.sandbox.logger.debug('container disks ready', { serials: devices.map((d) => d.serial), driver: this.config.block_device_driver });
+    return { devices, storages, guestRootPath, guestMounts };
   }
 
   async release(containerId: string): Promise<void> {
     const m = this.made.get(containerId);
     if (!m) return;
-    await fs.rm(m.image, { force: true });
-    await this.sandbox.journal.complete(m.seq);
+    if (m.image !== undefined) await fs.rm(m.image, { force: true });
+    if (m.seq !== undefined) await this.sandbox.journal.complete(m.seq);
     this.made.delete(containerId);
   }
 

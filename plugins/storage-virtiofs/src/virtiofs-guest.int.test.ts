@@ -83,7 +83,7 @@ describe('virtio-fs share in a real guest (QEMU TCG, the Rust and the C virtiofs
             { destination: '/data', type: 'bind', source: b.rwVolume, options: ['rbind', 'rw'] },
             { destination: '/config', type: 'bind', source: b.roVolume, options: ['rbind', 'ro'] },
           ];
-          const res = await driver.prepare({ containerId: 'c1', rootfsPath: b.rootfs, readonly: true, mounts });
+          const res = await driver.prepare({ containerId: 'c1', rootfs: { path: b.rootfs, readonly: true }, mounts });
           const device = res.devices[0];
           assert.ok(device?.kind === 'fs');
           const startedLog = f.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((r) => r.msg === 'virtiofsd started');
@@ -101,7 +101,7 @@ describe('virtio-fs share in a real guest (QEMU TCG, the Rust and the C virtiofs
           // Second container, after the guest mounted the share: it must reach the running virtiofsd.
           await fs.mkdir(path.join(f.root, 'second'));
           const b2 = await makeBundle(path.join(f.root, 'second'), 'second-rootfs');
-          const res2 = await driver.prepare({ containerId: 'c2', rootfsPath: b2.rootfs, readonly: false, mounts: [] });
+          const res2 = await driver.prepare({ containerId: 'c2', rootfs: { path: b2.rootfs, readonly: false }, mounts: [] });
           assert.deepEqual(res2.devices, []);
           const text = await waitConsole(consoleLog, /VFS-UNMOUNTED/, 60_000);
           for (let i = 0; i < 100 && qemu.exitCode === null; i++) await sleep(100);

@@ -43,7 +43,7 @@ describe('VirtiofsStorageDriver (root, real mounts and virtiofsd)', function () 
       { destination: '/config', type: 'bind', source: b.roVolume, options: ['bind', 'ro'] },
       { destination: '/proc', type: 'proc', source: 'proc' },
     ];
-    const res = await driver.prepare({ containerId: 'c1', rootfsPath: b.rootfs, readonly: true, mounts });
+    const res = await driver.prepare({ containerId: 'c1', rootfs: { path: b.rootfs, readonly: true }, mounts });
     const shared = driver.sharedDir;
     assert.deepEqual(res.devices, [{ kind: 'fs', id: 'shared-fs0', socketPath: driver.socketPath, tag: 'cella-shared' }]);
     assert.deepEqual(res.storages, [{ driver: 'virtio-fs', source: 'cella-shared', fstype: 'virtiofs', options: [], mountPoint: '/run/cella/shared' }]);
@@ -69,7 +69,7 @@ describe('VirtiofsStorageDriver (root, real mounts and virtiofsd)', function () 
     // A second container reuses the share and the daemon: no device.
     await fs.mkdir(path.join(f.root, 'second'));
     const b2 = await makeBundle(path.join(f.root, 'second'), 'second');
-    const res2 = await driver.prepare({ containerId: 'c2', rootfsPath: b2.rootfs, readonly: false, mounts: [] });
+    const res2 = await driver.prepare({ containerId: 'c2', rootfs: { path: b2.rootfs, readonly: false }, mounts: [] });
     assert.deepEqual(res2.devices, []);
     assert.equal(driver.daemonPid, pid);
     assert.equal(await fs.readFile(`${shared}/c2/rootfs/marker`, 'utf8'), 'second\n');
@@ -96,7 +96,7 @@ describe('VirtiofsStorageDriver (root, real mounts and virtiofsd)', function () 
       { destination: '/data', type: 'bind', source: b.rwVolume, options: ['rbind'] },
       { destination: '/gone', type: 'bind', source: missing, options: ['rbind', 'ro'] },
     ];
-    await assert.rejects(driver.prepare({ containerId: 'c1', rootfsPath: b.rootfs, readonly: false, mounts }), (err: unknown) => {
+    await assert.rejects(driver.prepare({ containerId: 'c1', rootfs: { path: b.rootfs, readonly: false }, mounts }), (err: unknown) => {
       assert.ok(isCellaError(err));
       assert.equal(err.code, 'E_STORAGE_MOUNT_SOURCE');
       assert.equal(err.details.field, 'mounts[1]');
@@ -113,7 +113,7 @@ describe('VirtiofsStorageDriver (root, real mounts and virtiofsd)', function () 
     const bogus = '/etc/hostname';
     const { f, driver } = await setup({ virtiofsd_path: bogus });
     const b = await makeBundle(f.root);
-    await assert.rejects(driver.prepare({ containerId: 'c1', rootfsPath: b.rootfs, readonly: false, mounts: [] }), (err: unknown) => {
+    await assert.rejects(driver.prepare({ containerId: 'c1', rootfs: { path: b.rootfs, readonly: false }, mounts: [] }), (err: unknown) => {
       assert.ok(isCellaError(err));
       assert.equal(err.code, 'E_STORAGE_VIRTIOFSD');
       assert.equal(err.details.path, bogus);
@@ -129,7 +129,7 @@ describe('VirtiofsStorageDriver (root, real mounts and virtiofsd)', function () 
     const b = await makeBundle(f.root);
     const link = path.join(f.root, 'vol-link');
     await fs.symlink(b.roVolume, link);
-    await driver.prepare({ containerId: 'c1', rootfsPath: b.rootfs, readonly: false, mounts: [{ destination: '/v', type: 'bind', source: link, options: ['rbind', 'ro'] }] });
+    await driver.prepare({ containerId: 'c1', rootfs: { path: b.rootfs, readonly: false }, mounts: [{ destination: '/v', type: 'bind', source: link, options: ['rbind', 'ro'] }] });
     assert.equal(await fs.readFile(`${driver.sharedDir}/c1/mounts/0/ro-file.txt`, 'utf8'), 'read-only-content\n');
     // The rootfs symlink to /etc stays a symlink in the share: it is the guest that resolves it.
     assert.equal(await fs.readlink(`${driver.sharedDir}/c1/rootfs/escape`), '/etc');
@@ -137,7 +137,7 @@ describe('VirtiofsStorageDriver (root, real mounts and virtiofsd)', function () 
   it('cleans up after virtiofsd was killed mid-run', async () => {
     const { f, driver } = await setup();
     const b = await makeBundle(f.root);
-    await driver.prepare({ containerId: 'c1', rootfsPath: b.rootfs, readonly: false, mounts: [{ destination: '/d', type: 'bind', source: b.rwVolume, options: ['rbind'] }] });
+    await driver.prepare({ containerId: 'c1', rootfs: { path: b.rootfs, readonly: false }, mounts: [{ destination: '/d', type: 'bind', source: b.rwVolume, options: ['rbind'] }] });
     const pid = driver.daemonPid!;
     process.kill(pid, 'SIGKILL');
     for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 20));
@@ -151,7 +151,7 @@ describe('VirtiofsStorageDriver (root, real mounts and virtiofsd)', function () 
   it('is undone from its journal alone by the core undo handlers (runtime crashed)', async () => {
     const { f, driver } = await setup();
     const b = await makeBundle(f.root);
-    await driver.prepare({ containerId: 'c1', rootfsPath: b.rootfs, readonly: true, mounts: [{ destination: '/d', type: 'bind', source: b.roVolume, options: ['rbind', 'ro'] }] });
+    await driver.prepare({ containerId: 'c1', rootfs: { path: b.rootfs, readonly: true }, mounts: [{ destination: '/d', type: 'bind', source: b.roVolume, options: ['rbind', 'ro'] }] });
     const pid = driver.daemonPid!;
     const handlers = new Map(CORE_UNDO_HANDLERS.map((h) => [h.type, h]));
     for (const e of [...f.journal.entries()].reverse()) {

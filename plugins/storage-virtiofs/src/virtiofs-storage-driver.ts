@@ -64,10 +64,11 @@ export class VirtiofsStorageDriver implements StorageDriver {
         details: { socketPath: this.socketPath, max: MAX_SOCKET_PATH }, hint: 'Use a shorter state root.',
       });
     }
-    const binds = [await planBind('root.path', -1, req.rootfsPath, req.readonly, false), ...(await planMounts(req.mounts))];
-    if (!binds[0]!.isDir) {
-      throw VirtiofsErrors.STORAGE_MOUNT_SOURCE.create('The container rootfs is not a folder', { details: { field: 'root.path', source: req.rootfsPath } });
+    const root = req.rootfs && await planBind('root.path', -1, req.rootfs.path, req.rootfs.readonly, false);
+    if (root && !root.isDir) {
+      throw VirtiofsErrors.STORAGE_MOUNT_SOURCE.create('The container rootfs is not a folder', { details: { field: 'root.path', source: root.named } });
     }
+    const binds = [...(root ? [root] : []), ...(await planMounts(req.mounts))];
     const binary = this.shared?.daemon ? undefined : await probeVirtiofsd(this.config.virtiofsd_path, this.candidates);
     const args = binary && buildVirtiofsdArgs(binary.flavour, {
       socketPath: this.socketPath, sharedDir: this.sharedDir, cache: this.config.cache_mode, threadPoolSize: this.config.thread_pool_size,
@@ -100,7 +101,7 @@ export class VirtiofsStorageDriver implements StorageDriver {
     return {
       devices: first ? [device] : [],
       storages: [storage],
-      guestRootPath: `${GUEST_SHARED_DIR}/${cid}/rootfs`,
+      guestRootPath: root && `${GUEST_SHARED_DIR}/${cid}/rootfs`,
       guestMounts: req.mounts.map((m, i): OciMount => (isBindMount(m) ? { ...m, source: `${GUEST_SHARED_DIR}/${cid}/mounts/${i}` } : m)),
     };
   }

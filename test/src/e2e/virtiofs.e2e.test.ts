@@ -54,4 +54,35 @@ describe('virtio-fs volumes (real VM, real virtiofsd)', function () {
     assert.equal(r.code, 1);
     assert.ok(r.stderr.includes(join(dir, 'missing')), r.stderr);
   });
+
+  it('serves the rootfs from a block disk and the volumes through virtio-fs when config splits the roles', async () => {
+    const rw = join(dir, 'rw');
+    await fs.mkdir(rw);
+    await fs.writeFile(join(rw, 'from-host'), 'written on the host\n');
+    const bundle = await makeBundle(['sh', '-c', 'grep -E " /(root)? " /proc/mounts; cat /root/from-host; echo from the guest > /root/from-guest'], (s) => {
+      (s.mounts as unknown[]).push({ destination: '/root', type: 'bind', source: rw, options: ['rbind', 'rw'] });
+    });
+    const config = join(dir, 'config.toml');
+    await fs.writeFile(config, 'version = 1\n[storage]\nplugin = "@cella/storage-block"\nvolumes = "@cella/storage-virtiofs"\n');
+    const env = await cella(['env', '--json', '--config', config]);
+    assert.equal(env.code, 0, env.stderr);
+    const plugins = JSON.parse(env.stdout).plugins as Record<string, { id: string }>;
+    assert.equal(plugins.storage?.id, 'storage.block');
+    assert.equal(plugins.volumes?.id, 'storage.virtiofs');
+    const r = await cella(['run', '--config', config, '--root', root, '--bundle', bundle, 'split1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^\/dev\/vd[a-z]+ \/ ext4 /m, r.stdout);
+    assert.match(r.stdout, /^\S+ \/root virtiofs rw/m, r.stdout);
+    assert.match(r.stdout, /^written on the host$/m);
+    assert.equal(await fs.readFile(join(rw, 'from-guest'), 'utf8'), 'from the guest\n');
+  });
+
+  it('refuses a volumes plugin that is not a storage plugin, naming it', async () => {
+    const config = join(dir, 'config.toml');
+    await fs.writeFile(config, 'version = 1\n[storage]\nvolumes = "@cella/network-tap"\n');
+    const r = await cella(['config', 'validate', config]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /@cella\/network-tap/);
+    assert.match(r.stderr, /storage/);
+  });
 });
