@@ -12,6 +12,8 @@ export interface ContainerStorageRequest {
   containerId: string;
   /** The container's root (absolute host path of the bundle's rootfs): given when this driver serves the rootfs role. */
   rootfs?: { path: string; readonly: boolean };
+  /** The spec's annotations (a plugin may read its own, e.g. a rootfs block device handed over by a snapshotter). */
+  annotations?: Readonly<Record<string, string>>;
   /**
    * The spec's `mounts` when this driver serves the volumes role, else `[]`. Indexes are the spec's (errors name
    * `mounts[i]`); mounts the guest makes itself (proc, sysfs, tmpfs, …) are passed through unchanged.

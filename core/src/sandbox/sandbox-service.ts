@@ -275,16 +275,17 @@ export class SandboxService {
   private async prepareStorage(live: Live, containerId: string, bundle: Bundle): Promise<PreparedStorage & { guestRootPath: string }> {
     const rootfs = { path: bundle.rootfs, readonly: bundle.spec.root?.readonly === true };
     const mounts = bundle.spec.mounts ?? [];
+    const annotations = bundle.spec.annotations;
     live.storage ??= this.drivers.storage(live.ctx);
     const withRoot = (p: PreparedStorage): PreparedStorage & { guestRootPath: string } => {
       if (p.guestRootPath === undefined) throw E.INTERNAL.create('The storage plugin gave no guest path for the container rootfs', { details: { containerId } });
       return { ...p, guestRootPath: p.guestRootPath };
     };
-    if (!this.drivers.volumes) return withRoot(await live.storage.prepare({ containerId, rootfs, mounts }));
+    if (!this.drivers.volumes) return withRoot(await live.storage.prepare({ containerId, rootfs, mounts, annotations }));
     live.volumes ??= this.drivers.volumes(live.ctx);
-    const root = withRoot(await live.storage.prepare({ containerId, rootfs, mounts: [] }));
+    const root = withRoot(await live.storage.prepare({ containerId, rootfs, mounts: [], annotations }));
     try {
-      const vols = await live.volumes.prepare({ containerId, mounts });
+      const vols = await live.volumes.prepare({ containerId, mounts, annotations });
       return { devices: [...root.devices, ...vols.devices], storages: [...root.storages, ...vols.storages], guestRootPath: root.guestRootPath, guestMounts: vols.guestMounts };
     } catch (err) {
       await live.storage.release(containerId).catch((e: unknown) => live.ctx.logger.warn('undoing the rootfs of a failed container failed', { containerId, err: e }));

@@ -7,6 +7,7 @@ import type { BlockConfig } from './block-config';
 import { BlockErrors } from './block-errors';
 import { blockVolume, type BlockVolume } from './block-volumes';
 import { makeExt4Image } from './ext4-image';
+import { rootfsDevice } from './rootfs-device';
 
 /** Mount types the guest kernel provides itself: passed to the guest spec unchanged. */
 const GUEST_LOCAL_TYPES = new Set(['proc', 'sysfs', 'tmpfs', 'devpts', 'mqueue', 'cgroup', 'cgroup2', 'shm']);
@@ -17,7 +18,8 @@ export const GUEST_CONTAINERS_DIR = '/run/cella/containers';
 type Disk = Extract<VmDevice, { kind: 'block' }>;
 
 /**
- * Disks for a container: the bundle's rootfs folder becomes a temporary ext4 image, and every `mounts` entry that
+ * Disks for a container: the bundle's rootfs folder becomes a temporary ext4 image (or the host block device the
+ * `io.cella.storage.rootfs.device` annotation names is attached as it is), and every `mounts` entry that
  * names an image file or block device (see block-volumes.ts) is attached as it is. All go in as `virtio-blk` or
  * `virtio-scsi` (`block_device_driver`); the guest agent finds each by its serial. For a container added to a
  * running VM the caller hot-plugs `devices`, and unplugs them before `release`.
@@ -25,7 +27,7 @@ type Disk = Extract<VmDevice, { kind: 'block' }>;
  */
 export class BlockStorageDriver implements StorageDriver {
   /** Per container: its rootfs image (none when it serves only the volumes role). */
-  private readonly made = new Map<string, { seq?: number; image?: string }>();
+  private readonly made = new Map<string, { seq?: number; image?: string; device?: string }>();
 
   constructor(private readonly sandbox: SandboxContext, private readonly config: BlockConfig) {}
 
@@ -47,10 +49,25 @@ export class BlockStorageDriver implements StorageDriver {
       if (vol) volumes.push(vol);
       guestMounts.push(vol ? this.volumeMount(req.containerId, m, vol) : passThrough(m, i));
     }
+    const device = req.rootfs && await rootfsDevice(req.annotations);
+    const inUse = device && [...this.made.entries()].find(([, m]) => m.device === device.path);
+    if (inUse || (device && volumes.some((v) => v.source === device.path))) {
+      throw BlockErrors.STORAGE_INVALID_ARGUMENT.create('The rootfs block device is in use already', {
+        details: { source: device!.path, containerId: inUse?.[0] ?? req.containerId },
+        hint: 'A disk can be attached once: give each container its own device.',
+      });
+    }
     const devices: Disk[] = [];
     const storages: GuestStorage[] = [];
     let guestRootPath: string | undefined;
-    if (req.rootfs) {
+    if (req.rootfs && device) {
+      // Handed over (a snapshotter's device): attached as it is, nothing made, so nothing journalled; writes stay in it.
+      const rootSerial = diskSerial(this.sandbox.id, req.containerId);
+      guestRootPath = `${GUEST_CONTAINERS_DIR}/${req.containerId}/rootfs`;
+      this.made.set(req.containerId, { device: device.path });
+      devices.push(this.disk(`rootfs-${rootSerial}`, device.path, req.rootfs.readonly, rootSerial));
+      storages.push(this.storage(rootSerial, device.fstype, req.rootfs.readonly ? ['ro'] : [], guestRootPath));
+    } else if (req.rootfs) {
       const image = join(this.sandbox.runDir, `rootfs-${req.containerId}.img`);
       const entry = await this.sandbox.journal.record('path', 'storage.block', `rootfs image of ${req.containerId}`, { path: image });
       this.made.set(req.containerId, { seq: entry.seq, image });

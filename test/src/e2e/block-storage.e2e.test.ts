@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { assertNothingLeft, cella, makeBundle, tempDir } from '../helpers/cella';
+import { assertNothingLeft, cella, HELLO, makeBundle, tempDir } from '../helpers/cella';
 
 /** An ext4 image file made from a folder with `mkfs.ext4 -d` (no loop mount). */
 async function ext4Image(dir: string, name: string, files: Record<string, string>): Promise<string> {
@@ -93,5 +93,52 @@ describe('block storage: rootfs and volumes as disks (real VM)', function () {
     assert.equal(r.code, 1);
     assert.ok(r.stderr.includes(missing), r.stderr);
     assert.match(r.stderr, /E_STORAGE_MOUNT_SOURCE/);
+  });
+
+  describe('a rootfs block device handed over by annotation (as a devicemapper snapshotter would)', () => {
+    let loop: string | undefined;
+    let image: string;
+    let mnt: string | undefined;
+    beforeEach(async () => {
+      image = join(dir, 'rootfs.img');
+      execFileSync('truncate', ['-s', '64M', image]);
+      execFileSync('mkfs.ext4', ['-q', '-F', '-d', join(HELLO, 'rootfs'), image]);
+      loop = execFileSync('losetup', ['--find', '--show', image]).toString().trim();
+    });
+    afterEach(() => {
+      if (mnt) execFileSync('umount', [mnt]);
+      mnt = undefined;
+      if (loop) execFileSync('losetup', ['-d', loop]);
+      loop = undefined;
+    });
+    const annotated = (device: string, args: string[]): Promise<string> => makeBundle(args, (s) => {
+      s.annotations = { 'io.cella.storage.rootfs.device': device, 'io.cella.storage.rootfs.fstype': 'ext4' };
+      (s.root as { readonly?: boolean }).readonly = false;
+    });
+
+    it('runs the container from the device; what it writes stays on the device', async () => {
+      const bundle = await annotated(loop!, ['sh', '-c', 'grep " / " /proc/mounts; echo kept on the device > /written']);
+      const r = await cella(['run', '--config', await config('virtio-blk'), '--root', root, '--bundle', bundle, 'dev1']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^\/dev\/vd[a-z]+ \/ ext4 rw/m, r.stdout);
+      execFileSync('losetup', ['-d', loop!]);
+      loop = undefined;
+      assert.equal(debugfsCat(image, '/written'), 'kept on the device\n');
+      assert.ok(!(await fs.readdir(dir)).some((f) => f.startsWith('rootfs-')), 'no rootfs image was made');
+    });
+
+    it('refuses a device mounted on the host, and a path that is not a block device, naming the annotation', async () => {
+      mnt = join(dir, 'mnt');
+      await fs.mkdir(mnt);
+      execFileSync('mount', ['-o', 'ro', loop!, mnt]);
+      const mounted = await cella(['run', '--root', root, '--bundle', await annotated(loop!, ['true']), 'dev2']);
+      assert.equal(mounted.code, 1);
+      assert.match(mounted.stderr, /mounted on the host/);
+      assert.ok(mounted.stderr.includes('io.cella.storage.rootfs.device'), mounted.stderr);
+      const notDevice = await cella(['run', '--root', root, '--bundle', await annotated(image, ['true']), 'dev3']);
+      assert.equal(notDevice.code, 1);
+      assert.match(notDevice.stderr, /not a block device/);
+      assert.ok(notDevice.stderr.includes(image), notDevice.stderr);
+    });
   });
 });
