@@ -2,7 +2,8 @@
 import { strict as assert } from 'node:assert';
 import { promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertNothingLeft, cella, makeBundle, tempDir } from '../helpers/cella';
+import { assertNothingLeft, CELLA, cella, makeBundle, processesMentioning, tempDir } from '../helpers/cella';
+import { runtime } from '../helpers/oci-runtime';
 
 /** The virtio-fs storage plugin selected by config, through `cella run` with a real VM and virtiofsd. */
 describe('virtio-fs volumes (real VM, real virtiofsd)', function () {
@@ -85,4 +86,31 @@ describe('virtio-fs volumes (real VM, real virtiofsd)', function () {
     assert.match(r.stderr, /@cella\/network-tap/);
     assert.match(r.stderr, /storage/);
   });
+
+  for (const victim of ['virtiofsd', 'qemu'] as const) {
+    it(`delete --force after ${victim} was killed mid-run leaves no process, mount or file behind`, async () => {
+      const vol = join(dir, 'vol');
+      await fs.mkdir(vol);
+      const bundle = await makeBundle(['sleep', '300'], (s) => {
+        (s.mounts as unknown[]).push({ destination: '/data', type: 'bind', source: vol, options: ['rbind', 'rw'] });
+      });
+      const config = join(dir, 'config.toml');
+      await fs.writeFile(config, 'version = 1\n[storage]\nplugin = "@cella/storage-virtiofs"\n');
+      const oci = runtime(process.execPath, [CELLA, '--config', config], root);
+      const id = `kill-${victim}`;
+      const created = oci(['create', '--bundle', bundle, id]);
+      assert.equal(created.code, 0, created.stderr);
+      assert.equal(oci(['start', id]).code, 0);
+      const mountsUnderRoot = (): string[] => readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.includes(root));
+      assert.ok(mountsUnderRoot().length > 0, 'the shared folder is mounted while the container runs');
+      const pids = processesMentioning(root).filter((p) => p.includes(victim === 'qemu' ? 'qemu-system' : 'virtiofsd')).map((p) => Number(p.split(' ')[0]));
+      assert.ok(pids.length > 0, `${victim} runs`);
+      for (const pid of pids) process.kill(pid, 'SIGKILL');
+      const del = oci(['delete', '--force', id]);
+      assert.equal(del.code, 0, del.stderr);
+      assert.deepEqual(mountsUnderRoot(), []);
+      assert.deepEqual(await fs.readdir(vol), [], 'the volume folder is untouched');
+      // afterEach checks: no process mentions the root, nothing under it.
+    });
+  }
 });
