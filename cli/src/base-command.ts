@@ -60,6 +60,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    // A usage error (a missing argument, an unknown flag or one without its value) exits 1, as runc's; oclif's
+    // message, which names the argument or flag, and its help stay.
+    if (error.oclif && 'parse' in error) error.oclif.exit = ERROR_EXIT_STATUS;
     // oclif's own errors (bad flags, exit()) keep oclif's handling.
     if (error.oclif) return super.catch(error);
     if (this.jsonOutput) json(errorJson(error));

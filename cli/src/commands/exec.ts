@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { assertTransition, E, StateStore, validateProcess, writeFileAtomic, type OciProcess, type OciSpec } from '@cella/core';
 import { BaseCommand } from '../base-command';
+import { ERROR_EXIT_STATUS } from '../render/errors';
 import { viewContainer } from '../container-view';
 import { parseExecArgs, type ExecArgs } from '../exec-args';
 import { execSession } from '../holder/exec-session';
@@ -21,7 +22,14 @@ export default class Exec extends BaseCommand<typeof Exec> {
   protected override errorExitStatus = 255;
 
   async run(): Promise<void> {
-    const a = parseExecArgs(this.argv);
+    let a: ExecArgs;
+    try {
+      a = parseExecArgs(this.argv);
+    } catch (err) {
+      // A usage error (no id, an unknown flag) is not an exec failure: runc exits 1 for it.
+      this.errorExitStatus = ERROR_EXIT_STATUS;
+      throw err;
+    }
     const g = this.globals({ root: a.globals.root, config: a.globals.config, log: a.globals.log, debug: a.globals.debug, 'log-format': a.globals.logFormat });
     const store = new StateStore(await this.stateRoot(g));
     const v = await viewContainer(store, a.id);

@@ -1,46 +1,93 @@
 // SPDX-License-Identifier: Apache-2.0
 import { constants } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import { E, readBundle } from '@cella/core';
+import { E, readBundle, writeFileAtomic, type Bundle } from '@cella/core';
 import { BaseCommand } from '../base-command';
+import type { HolderOptions } from '../holder/holder-main';
+import { spawnReporting } from '../holder/child-report';
+import type { GlobalOptions } from '../runtime';
 import { makeSandboxService } from '../sandbox';
+import { checkTerminal } from '../tty/check-terminal';
+import { callerWindowSize, OwnTerminal } from '../tty/session-terminal';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+const HOLDER = join(__dirname, '..', '..', 'bin', 'holder.js');
 
 export default class Run extends BaseCommand<typeof Run> {
-  static override description = 'Create and run a container from an OCI bundle, in its own VM, and wait for it';
-  static override examples = ['<%= config.bin %> run --bundle examples/hello/bundle hello1'];
+  static override description = 'Create and run a container from an OCI bundle, in its own VM, and wait for it (with -d: leave it running)';
+  static override examples = [
+    '<%= config.bin %> run --bundle examples/hello/bundle hello1',
+    '<%= config.bin %> run -d --pid-file hello2.pid --bundle examples/hello/bundle hello2',
+  ];
   static override args = { id: Args.string({ description: 'Container id', required: true }) };
   static override flags = {
     bundle: Flags.string({ char: 'b', description: 'Bundle folder (holds config.json)', default: '.' }),
+    detach: Flags.boolean({ char: 'd', description: 'Create and start the container, then return; it keeps running (as create + start)' }),
+    'pid-file': Flags.string({ description: 'Write the pid of the process that stands for the container here' }),
+    'console-socket': Flags.string({ description: 'Unix socket to receive the pty master (terminal containers, with -d)' }),
+    'no-pivot': Flags.boolean({ description: 'Accepted for runc compatibility (the guest decides)' }),
+    'no-new-keyring': Flags.boolean({ description: 'Accepted for runc compatibility' }),
+    'preserve-fds': Flags.integer({ description: 'Accepted for runc compatibility; must be 0', default: 0 }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Run);
     const g = this.globals(flags);
-    // Validate the bundle before anything is created.
+    // Validate the bundle (and runc's terminal rules) before anything is created.
     const bundle = await readBundle(flags.bundle);
+    const terminal = bundle.spec.process?.terminal === true;
+    const consoleSocket = checkTerminal(terminal, flags['console-socket'], flags.detach, bundle.configFile);
+    if (flags['preserve-fds'] !== 0) throw E.NOT_SUPPORTED.create('--preserve-fds is not supported', { details: { value: flags['preserve-fds'] } });
+    const pidFile = flags['pid-file'] && resolve(flags['pid-file']);
+    if (flags.detach) await this.detached(args.id, bundle, g, consoleSocket, pidFile);
+    else await this.foreground(args.id, bundle, g, terminal, pidFile);
+  }
+
+  /** `run -d`: a holder creates and starts the container, as `create` + `start`, and stands for it. */
+  private async detached(id: string, bundle: Bundle, g: GlobalOptions, consoleSocket: string | undefined, pidFile: string | undefined): Promise<void> {
+    const opts: HolderOptions = { id, bundle: bundle.dir, root: g.root && resolve(g.root), config: g.config && resolve(g.config), debug: g.debug, consoleSocket, start: true };
+    const pid = await spawnReporting(HOLDER, opts, 'container holder', consoleSocket === undefined);
+    if (pidFile) await writeFileAtomic(pidFile, String(pid), 0o644);
+  }
+
+  /**
+   * `run` in the foreground: this process stands for the container. With `process.terminal` the container gets
+   * its own terminal in the guest, relayed to our stdio; our terminal is raw meanwhile and its size follows.
+   */
+  private async foreground(id: string, bundle: Bundle, g: GlobalOptions, terminal: boolean, pidFile: string | undefined): Promise<void> {
     const rt = await this.runtime(g);
     const service = makeSandboxService(rt);
+    // The process starts with the caller's size (crun applies process.consoleSize); later changes are resizes.
+    const size = terminal ? callerWindowSize() : undefined;
+    if (size && bundle.spec.process) bundle.spec.process.consoleSize = { height: size.rows, width: size.columns };
     // Before the container runs, a signal stops the boot (and everything is torn down); after, it is forwarded.
     const booting = new AbortController();
     let forward: ((sig: number) => void) | undefined;
     const handlers = FORWARDED.map((s) => {
       const h = (): void => {
         if (forward) forward(constants.signals[s]);
-        else booting.abort(E.INTERRUPTED.create(`Interrupted by ${s} while the sandbox was starting`, { details: { id: args.id, signal: s } }));
+        else booting.abort(E.INTERRUPTED.create(`Interrupted by ${s} while the sandbox was starting`, { details: { id, signal: s } }));
       };
       process.on(s, h);
       return [s, h] as const;
     });
+    let own: OwnTerminal | undefined;
     try {
-      const status = await service.run(args.id, bundle, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }, {
+      const status = await service.run(id, bundle, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }, {
         abort: booting.signal,
         onSignal(cb) { forward = cb; },
+        async onStarted(resize) {
+          if (pidFile) await writeFileAtomic(pidFile, String(process.pid), 0o644);
+          if (!terminal) return;
+          own = new OwnTerminal();
+          await own.watchSize((s) => resize(s.rows, s.columns));
+        },
       });
       process.exitCode = status;
     } finally {
       for (const [s, h] of handlers) process.off(s, h);
+      await own?.close();
       process.stdin.destroy();
     }
   }

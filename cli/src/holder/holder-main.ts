@@ -23,6 +23,11 @@ export interface HolderOptions {
   id: string; bundle: string; root?: string; config?: string; debug?: boolean; log?: string;
   /** `process.terminal`: the pty master goes to this socket (checked by `create`), the holder keeps the slave. */
   consoleSocket?: string;
+  /**
+   * `run -d`: start the process right after the create, before reporting. A failed start undoes everything,
+   * state folder included (runc destroys a container whose `run` failed), and is reported as the error.
+   */
+  start?: boolean;
 }
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
@@ -56,14 +61,19 @@ class Holder {
     });
   }
 
-  /** Answers once the guest runs the process (so an exec right after finds it), then relays until it exits. */
-  private async start(): Promise<void> {
+  /**
+   * Answers once the guest runs the process (so an exec right after finds it), then relays until it exits.
+   * A failed start ends the holder, the container left stopped for `delete`; with `undo` (`run -d`) everything
+   * is undone instead and the caller reports the error.
+   */
+  async start(undo = false): Promise<void> {
     if (this.started || this.exiting) throw E.SANDBOX_BUSY.create('cannot start an already running container', { details: { id: this.live.ctx.id } });
     this.started = true;
     try {
       await this.service.start(this.live);
     } catch (err) {
-      void this.exit(255, true);
+      if (undo) await this.undo();
+      else void this.exit(255, true);
       throw err;
     }
     const tty = this.terminal;
@@ -101,6 +111,13 @@ class Holder {
     void this.resume().then(() => this.forward?.(sig), () => undefined);
   }
 
+  /** Tears everything down, state folder included, without exiting (the caller reports why). */
+  private async undo(): Promise<void> {
+    this.exiting = true;
+    this.control?.close();
+    await this.service.finish(this.live, true).catch(() => undefined);
+  }
+
   private async exit(status: number, failed: boolean): Promise<void> {
     if (this.exiting) return;
     this.exiting = true;
@@ -128,6 +145,7 @@ async function main(): Promise<void> {
     const live = await service.create(opts.id, bundle);
     const holder = new Holder(service, live, terminal);
     await holder.serve();
+    if (opts.start) await holder.start(true);
     await report.send({ ok: true, pid: process.pid });
   } catch (err) {
     await terminal?.close(0);

@@ -50,6 +50,11 @@ export interface RunIo { stdin?: Readable; stdout: Writable; stderr: Writable }
 export interface RunControl {
   abort?: AbortSignal;
   onSignal?(cb: (sig: number) => void): void;
+  /**
+   * Called (and awaited) once the container's process runs, before its stdio is relayed: `resize` sets the
+   * window size of its terminal (process.terminal), e.g. the caller's size now and on each SIGWINCH.
+   */
+  onStarted?(resize: (rows: number, columns: number) => Promise<void>): Promise<void> | void;
 }
 
 /** The live parts of one sandbox while a command holds it. */
@@ -113,6 +118,7 @@ export class SandboxService {
   /** Run the created container's process, relay its stdio, and resolve with its exit status. */
   async startAndWait(live: SandboxHandle, io: RunIo, control: RunControl = {}): Promise<number> {
     await this.start(live);
+    await control.onStarted?.((rows, columns) => live.agent!.resizeTty(live.ctx.id, '', rows, columns));
     return this.relayAndWait(live, io, control);
   }
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, promises as fs, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, promises as fs, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertNothingLeft, CELLA, makeBundle, tempDir } from '../helpers/cella';
+import { assertNothingLeft, CELLA, listTree, makeBundle, processesMentioning, tempDir } from '../helpers/cella';
 import { type Result, type Runtime, runtime } from '../helpers/oci-runtime';
 
 async function waitStatus(rt: Runtime, id: string, want: string): Promise<Record<string, unknown>> {
@@ -16,6 +16,42 @@ async function waitStatus(rt: Runtime, id: string, want: string): Promise<Record
     await new Promise((res) => setTimeout(res, 100));
   }
   throw new Error(`${id} never became ${want}`);
+}
+
+/** `run -d` as an engine calls it: the container keeps the caller's stdio (a file here, as a shim's fifo would be). */
+function runDetached(cmd: string, prefix: string[], root: string, args: string[], out: string): number | null {
+  const fd = openSync(out, 'w');
+  try {
+    return spawnSync(cmd, [...prefix, '--root', root, 'run', '-d', ...args], { stdio: ['ignore', fd, fd], timeout: 120_000 }).status;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+interface DetachedTrace { code: number | null; status: unknown; pidFile: string; pidIsState: boolean; pidAlive: boolean; output: boolean; codes: Record<string, number | null>; stopped: unknown }
+
+/** `run -d`, then what a user checks: state, the pid file, the output, kill, delete. */
+async function driveDetached(cmd: string, prefix: string[], root: string, bundle: string, id: string, files: string): Promise<DetachedTrace> {
+  const rt = runtime(cmd, prefix, root);
+  const pidFile = `${files}.pid`;
+  const out = `${files}.out`;
+  const code = runDetached(cmd, prefix, root, ['--pid-file', pidFile, '--bundle', bundle, id], out);
+  const st = JSON.parse(rt(['state', id]).stdout) as Record<string, unknown>;
+  const pidText = readFileSync(pidFile, 'utf8');
+  let pidAlive = true;
+  try { process.kill(Number(pidText), 0); } catch { pidAlive = false; }
+  for (let i = 0; i < 300 && !readFileSync(out, 'utf8').includes('detached-out'); i++) await new Promise((r) => setTimeout(r, 100));
+  const t: DetachedTrace = {
+    code, status: st.status, pidFile: /^\d+$/.test(pidText) ? 'digits' : pidText, pidIsState: Number(pidText) === st.pid, pidAlive,
+    output: readFileSync(out, 'utf8').includes('detached-out'), codes: {}, stopped: undefined,
+  };
+  t.codes.kill = rt(['kill', id, 'KILL']).code;
+  t.stopped = (await waitStatus(rt, id, 'stopped')).status;
+  t.codes.delete = rt(['delete', id]).code;
+  t.codes.stateAfter = rt(['state', id]).code;
+  rmSync(pidFile, { force: true });
+  rmSync(out, { force: true });
+  return t;
 }
 
 interface Trace { keys: string[][]; statuses: string[]; codes: Record<string, number | null>; errors: Record<string, string>; pidFile: string; ociVersion: unknown; listed: unknown[]; quiet: string; header: string }
@@ -98,6 +134,26 @@ describe('OCI lifecycle, differential against runc (real VM)', function () {
     assert.equal(existsSync(join(root, 'diff1')), false);
   });
 
+  it('run -d returns with the container running, its pid file written and its output on our stdio; kill and delete as runc', async () => {
+    const bundle = await makeBundle(['sh', '-c', 'echo detached-out; sleep 120']);
+    const files = tempDir('rund');
+    let runc: DetachedTrace;
+    let cella: DetachedTrace;
+    try {
+      runc = await driveDetached('runc', [], runcRoot, bundle, 'rund1', join(files, 'runc'));
+      cella = await driveDetached(process.execPath, [CELLA], root, bundle, 'rund1', join(files, 'cella'));
+    } finally {
+      // A failure half-way must not leave either container running.
+      runtime('runc', [], runcRoot)(['delete', '--force', 'rund1']);
+      runtime(process.execPath, [CELLA], root)(['delete', '--force', 'rund1']);
+    }
+    assert.deepEqual(runc, {
+      code: 0, status: 'running', pidFile: 'digits', pidIsState: true, pidAlive: true, output: true,
+      codes: { kill: 0, delete: 0, stateAfter: 1 }, stopped: 'stopped',
+    }, 'runc itself');
+    assert.deepEqual(cella, runc);
+  });
+
   it('run passes the exit status through as runc does (0, 7, killed by TERM)', async () => {
     // The TERM case runs without a pid namespace: a namespace's init ignores signals it has no handler for.
     const noPidNs = (spec: Record<string, unknown>): void => {
@@ -138,6 +194,18 @@ describe('OCI lifecycle, differential against runc (real VM)', function () {
       assert.match(readFileSync(out, 'utf8'), /detached/);
       rmSync(pidFile, { force: true });
       rmSync(out, { force: true });
+      // A malformed or missing --process file: named, nothing made; 255 as runc 1.1.5 ("exec failed: invalid character …").
+      const procFile = join(tempDir('proc'), 'process.json');
+      writeFileSync(procFile, '{ "args": [');
+      const before = { files: listTree(root), processes: processesMentioning(root) };
+      for (const file of [procFile, `${procFile}.missing`]) {
+        const r = rt(['exec', '--process', file, 'ex1']);
+        assert.equal(r.code, 255, r.stderr);
+        assert.ok(r.stderr.includes(file), `names ${file}: ${r.stderr}`);
+      }
+      assert.deepEqual(listTree(root), before.files, 'no file made');
+      // (The detached exec above may still be ending: a process may go, none may come.)
+      assert.deepEqual(processesMentioning(root).filter((p) => !before.processes.includes(p)), [], 'no process made');
       const bad = rt(['exec', 'ex1', 'no-such-command']);
       assert.equal(bad.code, 255);
       assert.equal(rt(['exec', 'missing', 'true']).code, 255);

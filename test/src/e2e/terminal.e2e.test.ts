@@ -79,6 +79,42 @@ describe('terminals: process.terminal with a console socket (real CLI, real VM)'
     assertNothingLeft(root);
   });
 
+  it('run -d --console-socket sends a pty master and leaves the container running on it; kill and delete leave nothing', async () => {
+    const id = `tty-rund-${process.pid}`;
+    const bundle = await makeBundle(['sh'], (s) => { (s.process as Record<string, unknown>).terminal = true; });
+    const sock = join(dir, 'rund.sock');
+    const pidFile = join(dir, 'rund.pid');
+    const listener = await ConsoleSocketListener.listen(sock);
+    try {
+      const receiving = listener.receive(180_000);
+      const ran = await cellaAsync(root, ['run', '-d', '--console-socket', sock, '--pid-file', pidFile, '--bundle', bundle, id]);
+      assert.equal(ran.code, 0, ran.out);
+      const master = await receiving;
+      assert.equal(master.payload.toString(), '/dev/ptmx');
+      setWindowSize(master.fd, { rows: 27, columns: 88 });
+      const holder = Number(readFileSync(pidFile, 'utf8'));
+      const exited = waitAdopted(holder);
+      const tty = readMaster(master.fd);
+      const state = JSON.parse((await cellaAsync(root, ['state', id])).out) as { status: string; pid: number };
+      assert.equal(state.status, 'running', 'run -d returned with the container running');
+      assert.equal(state.pid, holder, 'the pid file names the process state shows');
+      // The holder polls the host pty's size: give it one period before the shell reads it.
+      await sleep(500);
+      tty.stream.write(COMMAND);
+      assert.deepEqual(await within(exited, 60_000, 'the container exit'), { code: 5 }, tty.output());
+      await within(tty.closed, 10_000, 'the end of the terminal output');
+      const out = tty.output();
+      assert.match(out, /\r\n\/dev\/pts\/\d+\r\n/, out);
+      assert.match(out, /\r\n27 88\r\n/, out);
+      assert.match(out, /\r\n42\r\n/, out);
+      assert.equal((await cellaAsync(root, ['delete', id])).code, 0);
+    } finally {
+      listener.close();
+      await cellaAsync(root, ['delete', '--force', id]);
+    }
+    assertNothingLeft(root);
+  });
+
   it('exec -t -d --console-socket runs a second terminal in a running container, with its own size and status', async () => {
     const id = `tty-exec-${process.pid}`;
     const bundle = await makeBundle(['sleep', '120']);
@@ -143,6 +179,69 @@ describe('terminals: process.terminal with a console socket (real CLI, real VM)'
       listener.close();
     }
     assert.equal(existsSync(missing), false);
+    assertNothingLeft(root);
+  });
+});
+
+/** `stty -a` of a terminal, as a user would look at it. */
+function sttyAll(path: string): string {
+  const r = spawnSync('stty', ['-a', '-F', path], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+/** Whether `stty -a` shows `flag` set (`icanon`) rather than cleared (`-icanon`). */
+function sttyHas(all: string, flag: string): boolean {
+  return new RegExp(`(^|\\s)${flag}(\\s|$)`).test(all);
+}
+
+/** Foreground `cella run` of a terminal process on the caller's own terminal (no console socket), as runc. */
+describe('terminals: cella run in the foreground on the caller\'s terminal (real CLI, real VM)', function () {
+  this.timeout(300_000);
+
+  it('the container gets a tty of the caller\'s size that follows resizes and runs what is typed; the status comes back; the caller\'s terminal is raw meanwhile and cooked after', async () => {
+    const dir = tempDir('tty-run');
+    const root = join(dir, 'root');
+    const id = `tty-run-${process.pid}`;
+    const bundle = await makeBundle(['sh'], (s) => { (s.process as Record<string, unknown>).terminal = true; });
+    const pty = openPty();
+    setWindowSize(pty.master, { rows: 33, columns: 99 });
+    const tty = readMaster(pty.master);
+    // As a shell starts a command: the pty is the CLI's controlling terminal and the CLI its foreground
+    // process group (setsid --ctty), so a resize of the pty sends it SIGWINCH.
+    const child = spawn('setsid', ['--ctty', process.execPath, CELLA, '--root', root, 'run', '--bundle', bundle, id],
+      { stdio: [pty.slave, pty.slave, pty.slave] });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      assert.ok(sttyHas(sttyAll(pty.slavePath), 'icanon'), 'the terminal starts cooked');
+      await within(until(() => /# /.test(tty.output())), 120_000, 'the shell prompt');
+      const during = sttyAll(pty.slavePath);
+      assert.ok(sttyHas(during, '-icanon') && sttyHas(during, '-echo') && sttyHas(during, '-isig'), `raw while the container runs: ${during}`);
+      tty.stream.write('stty size\n');
+      await within(until(() => /\n33 99\r+\n/.test(tty.output())), 30_000, `"33 99" in ${JSON.stringify(tty.output())}`);
+      setWindowSize(pty.master, { rows: 44, columns: 111 });
+      await sleep(1000);
+      tty.stream.write(COMMAND);
+      const code = await within(exited, 60_000, 'the exit of cella run');
+      // The slave stays open here (for stty below), so the master sees no end: wait for the last line instead.
+      await within(until(() => /\n42\r+\n/.test(tty.output())), 10_000, `"42" in ${JSON.stringify(tty.output())}`);
+      const out = tty.output();
+      const shown = JSON.stringify(out);
+      assert.equal(code, 5, `cella run exited ${code}: ${shown}`);
+      // Node's raw mode keeps output processing on the caller's terminal (as runc's does): \r\n arrives as \r\r\n.
+      assert.match(out, /\n\/dev\/pts\/\d+\r+\n/, shown);
+      assert.match(out, /\n44 111\r+\n/, shown);
+      assert.match(out, /\n42\r+\n/, shown);
+      // Only the guest's terminal echoes: ours is raw, so what was typed shows once.
+      assert.equal(out.split('echo $((6*7))').length - 1, 1, shown);
+      const after = sttyAll(pty.slavePath);
+      assert.ok(sttyHas(after, 'icanon') && sttyHas(after, 'echo') && sttyHas(after, 'isig'), `cooked again after the run: ${after}`);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      closeFd(pty.slave);
+      tty.stream.destroy();
+      await cellaAsync(root, ['delete', '--force', id]);
+    }
     assertNothingLeft(root);
   });
 });
