@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { GuestInterface, GuestIpAddress, GuestNeighbor, GuestRoute } from '@cella/core';
-import { type Logger, nullLogger } from '@cella/core';
+import { type Logger, nullLogger } from '@cella/core/log';
 import { NetworkErrors } from './network-errors';
 import { isIPv6LinkLocal } from './ip-address';
 import { NetlinkClient } from './netlink-client';
