@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { E } from '@cella/core';
+import { checkPreserveFds } from './preserve-fds';
 import type { GlobalOptions } from './runtime';
 
 /** `cella exec` as runc takes it: flags, then the container id, then the command (its own flags untouched). */
@@ -15,12 +16,14 @@ export interface ExecArgs {
   user?: string;
   tty: boolean;
   detach: boolean;
+  /** Must be 0: checked by checkPreserveFds. */
+  preserveFds?: string;
 }
 
 const WITH_VALUE: Record<string, keyof ExecArgs | 'global' | 'ignored'> = {
   '--process': 'process', '-p': 'process', '--pid-file': 'pidFile', '--console-socket': 'consoleSocket',
   '--cwd': 'cwd', '--env': 'env', '-e': 'env', '--user': 'user', '-u': 'user',
-  '--process-label': 'ignored', '--apparmor': 'ignored', '--cap': 'ignored', '-c': 'ignored', '--preserve-fds': 'ignored',
+  '--process-label': 'ignored', '--apparmor': 'ignored', '--cap': 'ignored', '-c': 'ignored', '--preserve-fds': 'preserveFds',
   '--root': 'global', '--log': 'global', '--log-format': 'global', '--config': 'global',
 };
 const BOOLEAN: Record<string, 'tty' | 'detach' | 'debug' | 'ignored'> = {
@@ -54,6 +57,7 @@ export function parseExecArgs(argv: string[]): ExecArgs {
   r.id = argv[i] ?? '';
   r.args = argv.slice(i + 1);
   if (!r.id) throw E.INVALID_ARGUMENT.create('exec needs a container id', { hint: 'cella exec [flags] ID [COMMAND [ARG…]]' });
+  checkPreserveFds(r.preserveFds);
   if (!r.process && r.args.length === 0) throw E.INVALID_ARGUMENT.create('exec needs a command or --process', { details: { id: r.id } });
   return r;
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import { join, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import { E, readBundle, writeFileAtomic } from '@cella/core';
+import { readBundle, writeFileAtomic } from '@cella/core';
 import { BaseCommand } from '../base-command';
+import { checkPreserveFds } from '../preserve-fds';
 import type { HolderOptions } from '../holder/holder-main';
 import { spawnReporting } from '../holder/child-report';
 import { checkTerminal } from '../tty/check-terminal';
@@ -18,7 +19,7 @@ export default class Create extends BaseCommand<typeof Create> {
     'console-socket': Flags.string({ description: 'Unix socket to receive the pty master (terminal containers)' }),
     'no-pivot': Flags.boolean({ description: 'Accepted for runc compatibility (the guest decides)' }),
     'no-new-keyring': Flags.boolean({ description: 'Accepted for runc compatibility' }),
-    'preserve-fds': Flags.integer({ description: 'Accepted for runc compatibility; must be 0', default: 0 }),
+    'preserve-fds': Flags.integer({ description: 'Accepted for runc compatibility; must be 0 (fds cannot enter the VM)', default: 0 }),
   };
 
   async run(): Promise<void> {
@@ -26,7 +27,7 @@ export default class Create extends BaseCommand<typeof Create> {
     const g = this.globals(flags);
     const bundle = await readBundle(flags.bundle);
     const consoleSocket = checkTerminal(bundle.spec.process?.terminal === true, flags['console-socket'], true, bundle.configFile);
-    if (flags['preserve-fds'] !== 0) throw E.NOT_SUPPORTED.create('--preserve-fds is not supported', { details: { value: flags['preserve-fds'] } });
+    checkPreserveFds(flags['preserve-fds']);
     const opts: HolderOptions = { id: args.id, bundle: bundle.dir, root: g.root && resolve(g.root), config: g.config && resolve(g.config), debug: g.debug, consoleSocket };
     const pid = await spawnReporting(HOLDER, opts, 'container holder', consoleSocket === undefined);
     if (flags['pid-file']) await writeFileAtomic(resolve(flags['pid-file']), String(pid), 0o644);

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { E, readBundle, writeFileAtomic, type Bundle } from '@cella/core';
 import { BaseCommand } from '../base-command';
+import { checkPreserveFds } from '../preserve-fds';
 import type { HolderOptions } from '../holder/holder-main';
 import { spawnReporting } from '../holder/child-report';
 import type { GlobalOptions } from '../runtime';
@@ -28,7 +29,7 @@ export default class Run extends BaseCommand<typeof Run> {
     'console-socket': Flags.string({ description: 'Unix socket to receive the pty master (terminal containers, with -d)' }),
     'no-pivot': Flags.boolean({ description: 'Accepted for runc compatibility (the guest decides)' }),
     'no-new-keyring': Flags.boolean({ description: 'Accepted for runc compatibility' }),
-    'preserve-fds': Flags.integer({ description: 'Accepted for runc compatibility; must be 0', default: 0 }),
+    'preserve-fds': Flags.integer({ description: 'Accepted for runc compatibility; must be 0 (fds cannot enter the VM)', default: 0 }),
   };
 
   async run(): Promise<void> {
@@ -38,7 +39,7 @@ export default class Run extends BaseCommand<typeof Run> {
     const bundle = await readBundle(flags.bundle);
     const terminal = bundle.spec.process?.terminal === true;
     const consoleSocket = checkTerminal(terminal, flags['console-socket'], flags.detach, bundle.configFile);
-    if (flags['preserve-fds'] !== 0) throw E.NOT_SUPPORTED.create('--preserve-fds is not supported', { details: { value: flags['preserve-fds'] } });
+    checkPreserveFds(flags['preserve-fds']);
     const pidFile = flags['pid-file'] && resolve(flags['pid-file']);
     if (flags.detach) await this.detached(args.id, bundle, g, consoleSocket, pidFile);
     else await this.foreground(args.id, bundle, g, terminal, pidFile);

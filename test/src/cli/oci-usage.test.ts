@@ -106,4 +106,17 @@ describe('OCI commands: usage errors and bad input (CLI, no VM)', function () {
     assert.equal(existsSync(missing), false);
     await fs.rm(runcRoot, { recursive: true, force: true });
   });
+
+  it('refuses --preserve-fds other than 0 for create, run and exec, saying fds cannot enter the VM', async () => {
+    const bundle = await makeBundle(['true']);
+    for (const args of [['create', '--preserve-fds', '2', '--bundle', bundle, 'pf1'], ['run', '-d', '--preserve-fds', '1', '--bundle', bundle, 'pf2'],
+      ['exec', '--preserve-fds', '1', 'pf3', 'true']]) {
+      const r = await run(args);
+      assert.equal(r.code, 1, `cella ${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /--preserve-fds is not supported: file descriptors cannot be passed into the VM/, r.stderr);
+    }
+    const bad = await run(['exec', '--preserve-fds', 'many', 'pf4', 'true']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /invalid value "many" for flag --preserve-fds/);
+  });
 });
