@@ -6,8 +6,10 @@
  * - CLI: `cella --version` and `cella config show` against `node -e 0`.
  * - network (network-bench.ts): TCP throughput and ping between a peer namespace and a container per network
  *   plugin and queue count, their ratios, and what network attach + detach add to `cella run`.
+ * - storage (storage-bench.ts): sequential write and read MiB/s and small-file creates per second on a volume in
+ *   the container for virtio-fs (cache never and auto) and virtio-blk, and what each adds to `cella run`.
  * Targets (for later issues): run <= 1.3x floor; CLI commands <= 2x `node -e 0`.
- * Sections: `npm run bench -- core` or `npm run bench -- network` runs only that one; no argument runs all.
+ * Sections: `npm run bench -- core` (or `network`, `storage`) runs only that one; no argument runs all.
  */
 import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -17,10 +19,11 @@ import { loadRuntime } from '@cella/cli';
 import { resolve } from '@cella/core/di';
 import { CELLA, HELLO, tempDir } from '../helpers/cella';
 import { NETWORK_BENCH_SETTINGS, networkBench } from './network-bench';
+import { storageBench, storageBenchSettings } from './storage-bench';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const CLI_RUNS = Number(process.env.BENCH_CLI_RUNS ?? 11);
-const SECTIONS = ['core', 'network'] as const;
+const SECTIONS = ['core', 'network', 'storage'] as const;
 
 function printRows(title: string, rows: Array<[string, string]>): void {
   const w = Math.max(...rows.map(([k]) => k.length));
@@ -163,6 +166,12 @@ async function main(): Promise<void> {
     const t = Date.now();
     const { rows, failed } = await networkBench();
     printRows(`bench network: ${NETWORK_BENCH_SETTINGS} (${((Date.now() - t) / 1000).toFixed(0)} s)`, rows);
+    if (failed) process.exitCode = 1;
+  }
+  if (wants('storage')) {
+    const t = Date.now();
+    const { rows, failed } = await storageBench();
+    printRows(`bench storage: ${storageBenchSettings()} (${((Date.now() - t) / 1000).toFixed(0)} s)`, rows);
     if (failed) process.exitCode = 1;
   }
 }
