@@ -34,8 +34,17 @@ function virtiofsdCheck(): HostCheckResult {
     : { name: 'virtiofsd', status: 'warn', detail: 'not found: no virtio-fs shared folders on this host' };
 }
 
+/** What `run` would find: no image, an image older than its inputs (boot refuses it), or a usable one. */
 async function imageCheck(image: GuestImage): Promise<HostCheckResult> {
-  const cur = (await image.list()).find((i) => i.current);
+  let status: Awaited<ReturnType<GuestImage['status']>>;
+  try {
+    status = await image.status();
+  } catch (err) {
+    return { name: 'guest image', status: 'fail', detail: err instanceof Error ? err.message : String(err) };
+  }
+  const { image: cur, fresh } = status;
   if (!cur) return { name: 'guest image', status: 'fail', detail: 'none built: run `cella image build`' };
-  return { name: 'guest image', status: 'pass', detail: `${cur.key.slice(0, 12)} (kernel ${cur.kernelRelease}) in ${cur.dir}` };
+  const what = `${cur.key.slice(0, 12)} (kernel ${cur.kernelRelease}) in ${cur.dir}`;
+  if (!fresh) return { name: 'guest image', status: 'fail', detail: `${what} is older than its inputs: run \`cella image build\`` };
+  return { name: 'guest image', status: 'pass', detail: what };
 }

@@ -89,6 +89,8 @@ export interface GuestImage {
   /** Build (or find in the cache) the image; `progress` gets one line per step. */
   build(options: { force?: boolean; progress?: (line: string) => void }): Promise<GuestImageRecord>;
   list(): Promise<GuestImageRecord[]>;
+  /** The image the next boot would use, and whether it still matches its inputs (`boot` refuses a stale one). */
+  status(): Promise<{ image?: GuestImageRecord; fresh: boolean }>;
 }
 
 export interface GuestImageRecord {

@@ -50,6 +50,10 @@ export class CellaGuestImage implements GuestImage {
     return this.builder.list();
   }
 
+  status(): Promise<{ image?: GuestImageRecord; fresh: boolean }> {
+    return this.builder.checkCurrent();
+  }
+
   private channel(sandbox: SandboxContext): AgentChannel {
     switch (this.opts.transport) {
       case 'virtio-serial':
