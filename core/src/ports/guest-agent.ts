@@ -62,6 +62,17 @@ export interface GuestAgent {
   closeStdin(containerId: string, execId: string): Promise<void>;
   resizeTty(containerId: string, execId: string, rows: number, columns: number): Promise<void>;
   removeContainer(containerId: string): Promise<void>;
+  /**
+   * For a guest restored from a saved VM (a VM template), whose wall clock is the saved VM's: sets the guest's
+   * CLOCK_REALTIME to `epochMs` (milliseconds since the epoch, years 2000 to 2199; E_AGENT_INVALID_ARGUMENT otherwise).
+   */
+  setGuestTime(epochMs: number): Promise<void>;
+  /**
+   * For a guest restored from a saved VM (a VM template), whose kernel CRNG state every clone shares: mixes `seed`
+   * (16 to 4096 bytes of the host's strong randomness, credited as entropy; 32 or more recommended) into the guest's
+   * random pool and reseeds its CRNG at once.
+   */
+  reseedRandom(seed: Buffer): Promise<void>;
   destroySandbox(): Promise<void>;
   /** Fires when the connection to the guest is lost. */
   onDidDisconnect(listener: (err?: Error) => void): Disposable;

@@ -57,4 +57,8 @@ export const AgentErrors = defineErrorCodes('agent.cella', {
   AGENT_LINK_NOT_FOUND: 'NotFound',
   /** The guest kernel refused an interface, address, route or neighbour (`details` names it). */
   AGENT_NETWORK: 'Internal',
+  /** The guest kernel refused to set its wall clock (SetGuestDateTime). */
+  AGENT_CLOCK: 'Internal',
+  /** The guest kernel refused the seed or the CRNG reseed (ReseedRandomDev). */
+  AGENT_RANDOM: 'Internal',
 });

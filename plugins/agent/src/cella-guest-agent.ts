@@ -7,6 +7,7 @@ import type { TtrpcClient } from '@cella/core/ttrpc';
 import { toAgentError } from './agent-call-error';
 import { connectAgent, checkInfo } from './agent-connector';
 import { AgentErrors } from './agent-errors';
+import { guestHostname } from './image/cella-guest-image';
 import * as P from './protocol/agent-messages';
 
 export interface CellaGuestAgentOptions {
@@ -62,7 +63,7 @@ export class CellaGuestAgent implements GuestAgent {
     }
     if (req.routes.length > 0) P.decodeRoutes(await this.call(P.AgentMethod.UpdateRoutes, P.encodeUpdateRoutesRequest(req.routes)));
     if (req.neighbors.length > 0) await this.call(P.AgentMethod.AddARPNeighbors, P.encodeAddArpNeighborsRequest(req.neighbors));
-    const msg = { sandboxId: req.sandboxId, hostname: req.hostname, dns: [], storages: req.storages };
+    const msg = { sandboxId: req.sandboxId, hostname: guestHostname(req.hostname), dns: [], storages: req.storages };
     await this.call(P.AgentMethod.CreateSandbox, P.encodeCreateSandboxRequest(msg));
   }
 
@@ -139,6 +140,30 @@ export class CellaGuestAgent implements GuestAgent {
   async statsContainer(containerId: string): Promise<P.CgroupStats> {
     checkId('containerId', containerId);
     return P.decodeStatsContainerResponse(await this.call(P.AgentMethod.StatsContainer, P.encodeContainerRef({ containerId, execId: '' })));
+  }
+
+  /** For a guest restored from a saved VM: sets its wall clock (Kata's SetGuestDateTime). */
+  async setGuestTime(epochMs: number): Promise<void> {
+    if (!Number.isFinite(epochMs) || epochMs < P.GUEST_TIME_MIN_SEC * 1000 || epochMs >= P.GUEST_TIME_END_SEC * 1000) {
+      throw invalid('epochMs', epochMs);
+    }
+    const sec = Math.floor(epochMs / 1000);
+    const usec = Math.min(P.GUEST_TIME_MAX_USEC, Math.floor((epochMs - sec * 1000) * 1000));
+    P.decodeEmpty(await this.call(P.AgentMethod.SetGuestDateTime, P.encodeSetGuestDateTimeRequest({ sec, usec })));
+  }
+
+  /** For a guest restored from a saved VM: mixes `seed` into its random pool and reseeds its CRNG (Kata's ReseedRandomDev). */
+  async reseedRandom(seed: Buffer): Promise<void> {
+    // The seed is a secret: errors give its length only.
+    if (!Buffer.isBuffer(seed) || seed.length < P.RESEED_MIN_BYTES || seed.length > P.RESEED_MAX_BYTES) {
+      throw invalid('seed', Buffer.isBuffer(seed) ? `${seed.length} bytes (${P.RESEED_MIN_BYTES} to ${P.RESEED_MAX_BYTES} allowed)` : typeof seed);
+    }
+    const payload = P.encodeReseedRandomDevRequest(seed);
+    try {
+      P.decodeEmpty(await this.call(P.AgentMethod.ReseedRandomDev, payload));
+    } finally {
+      payload.fill(0);
+    }
   }
 
   /** The guest answers, then unmounts everything and powers off: the connection closes soon after. */

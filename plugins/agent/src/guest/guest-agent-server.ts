@@ -5,6 +5,7 @@ import { AGENT_MAX_FRAME } from '../protocol/wire-limits';
 import { execFileRunner, type CommandRunner } from './command-runner';
 import { CrunCommand } from './crun-command';
 import { registerAgentService } from './guest-agent-service';
+import { KernelClockRandom, type GuestClockRandom } from './guest-clock-random';
 import { GuestContainers } from './guest-containers';
 import { GuestNetwork } from './guest-network';
 import { GuestSandbox, type NetworkApplier } from './guest-sandbox';
@@ -27,6 +28,8 @@ export interface GuestAgentServerOptions {
   removeWaitMs?: number;
   /** Default: netlink in the agent's own network namespace (the guest's). */
   network?: NetworkApplier;
+  /** Default: the kernel's clock and CRNG (raw syscalls). Tests on the host must give a stand-in. */
+  clockRandom?: GuestClockRandom;
 }
 
 export interface GuestAgentServer {
@@ -60,6 +63,6 @@ export function createGuestAgentServer(options: GuestAgentServerOptions): GuestA
     maxData: AGENT_MAX_FRAME,
     onError: (err) => logger.warn('Agent connection failed', { err }),
   });
-  registerAgentService(server, sandbox, containers);
+  registerAgentService(server, sandbox, containers, options.clockRandom ?? new KernelClockRandom());
   return { server, sandbox, containers };
 }

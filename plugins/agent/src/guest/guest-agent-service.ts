@@ -2,6 +2,7 @@
 import type { TtrpcCallContext, TtrpcServer } from '@cella/core/ttrpc';
 import { AgentErrors } from '../agent-errors';
 import * as P from '../protocol/agent-messages';
+import type { GuestClockRandom } from './guest-clock-random';
 import type { GuestContainers } from './guest-containers';
 import type { GuestProcess } from './guest-process';
 import type { GuestSandbox } from './guest-sandbox';
@@ -9,7 +10,7 @@ import type { GuestSandbox } from './guest-sandbox';
 type Handler = (payload: Buffer, ctx: TtrpcCallContext) => Promise<Uint8Array> | Uint8Array;
 
 /** Registers every AgentService method on `server`: decode (bounded), act, encode. */
-export function registerAgentService(server: TtrpcServer, sandbox: GuestSandbox, containers: GuestContainers): void {
+export function registerAgentService(server: TtrpcServer, sandbox: GuestSandbox, containers: GuestContainers, clockRandom: GuestClockRandom): void {
   const handlers: Record<P.AgentMethod, Handler> = {
     Check: (b) => { P.decodeCheckRequest(b); return P.encodeCheckResponse(sandbox.check()); },
     CreateSandbox: async (b) => { await sandbox.create(P.decodeCreateSandboxRequest(b)); return P.EMPTY; },
@@ -57,6 +58,20 @@ export function registerAgentService(server: TtrpcServer, sandbox: GuestSandbox,
     UpdateRoutes: async (b) => P.encodeRoutes(await sandbox.updateRoutes(P.decodeUpdateRoutesRequest(b))),
     AddARPNeighbors: async (b) => { await sandbox.addNeighbors(P.decodeAddArpNeighborsRequest(b)); return P.EMPTY; },
     StatsContainer: async (b) => P.encodeStatsContainerResponse(await containers.stats(P.decodeContainerRef(b, 'StatsContainerRequest').containerId)),
+    SetGuestDateTime: (b) => {
+      const m = P.decodeSetGuestDateTimeRequest(b);
+      clockRandom.setTime(m.sec, m.usec);
+      return P.EMPTY;
+    },
+    ReseedRandomDev: (b) => {
+      const seed = P.decodeReseedRandomDevRequest(b);
+      try {
+        clockRandom.reseed(seed);
+      } finally {
+        seed.fill(0);
+      }
+      return P.EMPTY;
+    },
   };
   for (const [method, handler] of Object.entries(handlers)) server.register(P.AGENT_SERVICE, method, handler);
 }

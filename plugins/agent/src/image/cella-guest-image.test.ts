@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isCellaError, nullLogger, type SandboxContext } from '@cella/core';
-import { CellaGuestImage, hostnameFor } from './cella-guest-image';
+import { CellaGuestImage, guestHostname, hostnameFor } from './cella-guest-image';
 import { GuestImageBuilder } from './guest-image-builder';
 
 describe('CellaGuestImage', () => {
@@ -12,6 +12,8 @@ describe('CellaGuestImage', () => {
     assert.equal(hostnameFor('Web_1.prod'), 'web-1-prod');
     assert.equal(hostnameFor('a'.repeat(70)), 'a'.repeat(63));
     assert.equal(hostnameFor('___'), 'cella');
+    assert.equal(guestHostname('My.Host-1'), 'My.Host-1', 'a valid name is kept as it is');
+    assert.equal(guestHostname('Web_1.prod'), 'web-1-prod');
   });
 
   it('refuses to boot with E_IMAGE_MISSING and a build hint when no image is built', async () => {

@@ -37,7 +37,9 @@ export class CellaGuestImage implements GuestImage {
       kernel: image.files.kernel,
       initrd: image.files.initrd,
       image: image.files.image,
-      kernelParams: ['quiet', 'panic=-1', `cella.agent=${guestSide}`, `cella.hostname=${hostnameFor(sandbox.id)}`, ...this.opts.kernelParams],
+      // No per-sandbox value on the command line (the hostname comes with CreateSandbox): one VM template can
+      // then serve every sandbox.
+      kernelParams: ['quiet', 'panic=-1', `cella.agent=${guestSide}`, ...this.opts.kernelParams],
       agentChannel,
     };
   }
@@ -68,6 +70,11 @@ export class CellaGuestImage implements GuestImage {
 }
 
 /** A valid hostname (RFC 1123 label, at most 63 characters) made from a sandbox id. */
+/** A name the guest accepts as its hostname: `name` when it is one, else `hostnameFor(name)`. */
+export function guestHostname(name: string): string {
+  return /^(?=.{1,64}$)[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(name) ? name : hostnameFor(name);
+}
+
 export function hostnameFor(id: string): string {
   const label = id.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
   return label === '' ? 'cella' : label;

@@ -188,7 +188,7 @@ describe('GuestImageBuilder and CellaGuestImage (real build, real QEMU)', functi
     assert.equal(b.initrd, image.files.initrd);
     assert.equal(b.image, image.files.image);
     assert.deepEqual(b.agentChannel, { kind: 'virtio-serial', socketPath: join(dir, 'run', 'agent.sock'), name: 'agent.channel.0' });
-    assert.deepEqual(b.kernelParams, ['quiet', 'panic=-1', 'cella.agent=virtio-serial:agent.channel.0', 'cella.hostname=sbx-1', 'console=hvc0']);
+    assert.deepEqual(b.kernelParams, ['quiet', 'panic=-1', 'cella.agent=virtio-serial:agent.channel.0', 'console=hvc0']);
 
     const vsock = await new CellaGuestImage(builder, { transport: 'vsock', vsockPort: 1024, kernelParams: [] }).boot(sandbox);
     assert.equal(vsock.agentChannel.kind, 'vsock');

@@ -11,4 +11,5 @@ export * from './container-messages';
 export * from './stream-messages';
 export * from './network-messages';
 export * from './stats-messages';
+export * from './clock-random-messages';
 export * from './agent-cmdline';

@@ -28,6 +28,8 @@ export const AgentMethod = Object.freeze({
   UpdateRoutes: 'UpdateRoutes',
   AddARPNeighbors: 'AddARPNeighbors',
   StatsContainer: 'StatsContainer',
+  SetGuestDateTime: 'SetGuestDateTime',
+  ReseedRandomDev: 'ReseedRandomDev',
 } as const);
 
 export type AgentMethod = (typeof AgentMethod)[keyof typeof AgentMethod];

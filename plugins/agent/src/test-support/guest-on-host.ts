@@ -29,6 +29,13 @@ export class GuestOnHost {
    * namespace, so the applier only records (the real one is tested in a netns and in a real guest).
    */
   readonly networkCalls: Array<[string, unknown]> = [];
+  /**
+   * What the agent would have done to the guest's clock and CRNG: on the host it must never set the host's
+   * clock or seed the host's RNG, so these are recorded (the real syscalls are tested in a real guest).
+   */
+  readonly clockRandomCalls: Array<['setTime', number, number] | ['reseed', Buffer]> = [];
+  /** Makes the recording stand-in throw (as the kernel would refuse), when set. */
+  clockRandomFailure: Error | undefined;
   readonly guest: GuestAgentServer;
   readonly socketPath: string;
   private server: Server | undefined;
@@ -51,6 +58,10 @@ export class GuestOnHost {
         applyInterface: async (i) => { this.networkCalls.push(['interface', i]); },
         applyRoutes: async (r) => { this.networkCalls.push(['routes', r]); },
         applyNeighbors: async (n) => { this.networkCalls.push(['neighbors', n]); },
+      },
+      clockRandom: {
+        setTime: (sec, usec) => { if (this.clockRandomFailure) throw this.clockRandomFailure; this.clockRandomCalls.push(['setTime', sec, usec]); },
+        reseed: (seed) => { if (this.clockRandomFailure) throw this.clockRandomFailure; this.clockRandomCalls.push(['reseed', Buffer.from(seed)]); },
       },
     });
   }
