@@ -2,10 +2,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Flags } from '@oclif/core';
-import { GuestImage, HostCheck, type HostCheckResult } from '@cella/core';
+import { GuestImage, HostCheck, HypervisorFactory, type HostCheckResult } from '@cella/core';
 import { contributions, resolve } from '@cella/core/di';
 import { BaseCommand } from '../base-command';
+import { probeContext } from '../probe-context';
 import { json, out, table } from '../render/output';
+import type { Runtime } from '../runtime';
 
 export default class Check extends BaseCommand<typeof Check> {
   static override description = 'Check what this host can do: QEMU, KVM or TCG, vsock, vhost-net, tun, guest image';
@@ -18,7 +20,10 @@ export default class Check extends BaseCommand<typeof Check> {
     const results: HostCheckResult[] = [];
     for (const check of contributions(rt.container, HostCheck)) results.push(...(await check.run()));
     if (!results.some((r) => r.name === 'virtiofsd')) results.push(virtiofsdCheck());
-    results.push(await imageCheck(resolve(rt.container, GuestImage)));
+    const image = await imageCheck(resolve(rt.container, GuestImage));
+    results.push(image);
+    const template = image.status === 'pass' ? await templateCheck(rt) : undefined;
+    if (template) results.push(template);
     if (flags.json) json({ checks: results });
     else out(table(results.map((r) => [r.status.toUpperCase(), r.name, r.detail])));
     if (results.some((r) => r.status === 'fail')) process.exitCode = 1;
@@ -32,6 +37,23 @@ function virtiofsdCheck(): HostCheckResult {
   return found
     ? { name: 'virtiofsd', status: 'pass', detail: found }
     : { name: 'virtiofsd', status: 'warn', detail: 'not found: no virtio-fs shared folders on this host' };
+}
+
+/** With VM templates on: whether `run` would restore one (a missing one is a warning: runs boot instead). */
+async function templateCheck(rt: Runtime): Promise<HostCheckResult | undefined> {
+  const probe = await probeContext(rt);
+  try {
+    const hv = resolve(rt.container, HypervisorFactory)(probe.ctx);
+    if (!(await hv.capabilities()).templates) return undefined;
+    const t = await hv.findTemplate?.(await probe.vmSpec(resolve(rt.container, GuestImage)));
+    return t
+      ? { name: 'VM template', status: 'pass', detail: `${t.key.slice(0, 12)} (${(t.bytes / 1048576).toFixed(0)} MiB, ${t.createdAt}) in ${t.dir}` }
+      : { name: 'VM template', status: 'warn', detail: 'none for this image and config: sandboxes boot; `cella image build` makes one' };
+  } catch (err) {
+    return { name: 'VM template', status: 'fail', detail: err instanceof Error ? err.message : String(err) };
+  } finally {
+    await probe.dispose();
+  }
 }
 
 /** What `run` would find: no image, an image older than its inputs (boot refuses it), or a usable one. */

@@ -13,12 +13,31 @@ export interface HypervisorCapabilities {
   sharedFs: boolean;
   /** The accelerator the next start will use (`kvm`, `tcg`, …). */
   accel: string;
+  /**
+   * VM templates are on (config) and possible: `start` restores a saved, booted VM when one matches the spec,
+   * and `saveTemplate` makes one.
+   */
+  templates: boolean;
+}
+
+/** A saved VM that later starts restore instead of booting. */
+export interface VmTemplateInfo {
+  key: string;
+  /** Folder that holds it. */
+  dir: string;
+  bytes: number;
+  createdAt: string;
 }
 
 export interface VmInfo {
   pid: number;
   accel: string;
   version: string;
+  /**
+   * The VM was restored from a VM template rather than booted: its guest has the template's clock and kernel
+   * random state, which the caller must set and reseed through the agent before anything else.
+   */
+  restoredFrom?: string;
 }
 
 export interface VmExit {
@@ -46,6 +65,13 @@ export interface Hypervisor {
   /** Precondition: capabilities().pause. */
   pause(): Promise<void>;
   resume(): Promise<void>;
+  /**
+   * Save the running VM as a template for later starts and stop it. Precondition: started with
+   * `spec.forTemplate`, its guest ready (the agent answered and was disconnected), capabilities().templates.
+   */
+  saveTemplate?(): Promise<VmTemplateInfo>;
+  /** The template a start with this spec would restore, if there is one (for `cella check`). */
+  findTemplate?(spec: VmSpec): Promise<VmTemplateInfo | undefined>;
   /** Precondition: running, capabilities().hotplug. */
   hotplug(device: VmDevice): Promise<void>;
   unplug(deviceId: string): Promise<void>;

@@ -55,6 +55,11 @@ export interface VmSpec {
   runDir: string;
   /** File that receives the guest's serial console. */
   consoleLog: string;
+  /**
+   * Boot this VM cold to save it as a VM template (`Hypervisor.saveTemplate`), never from a saved one; `devices`
+   * must be empty (a template holds no sandbox's devices).
+   */
+  forTemplate?: boolean;
 }
 
 /** The serial the guest image disk carries. */

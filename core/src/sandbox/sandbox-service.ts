@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -8,7 +9,7 @@ import type { Logger } from '../log/logger';
 import type { Bundle } from '../oci/bundle';
 import type { OciSpec } from '../oci/spec';
 import type { GuestAgent, GuestAgentFactory, GuestImage } from '../ports/guest-agent';
-import type { Hypervisor, HypervisorFactory, VmExit } from '../ports/hypervisor';
+import type { Hypervisor, HypervisorFactory, VmExit, VmTemplateInfo } from '../ports/hypervisor';
 import type { NetworkAttachment, NetworkDriver, NetworkDriverFactory } from '../ports/network-driver';
 import type { SandboxContext } from '../ports/sandbox-context';
 import type { PreparedStorage, StorageDriver, StorageDriverFactory } from '../ports/storage-driver';
@@ -176,6 +177,41 @@ export class SandboxService {
     return [...this.env.undoHandlers, ...(await this.env.moreUndoHandlers())];
   }
 
+  /**
+   * Make a VM template (`cella image build` with templates on): boot a VM with no sandbox devices, wait for its
+   * agent, disconnect, and have the hypervisor save it. The VM's state folder lives under the root while it runs
+   * (journalled like any sandbox) and is removed after.
+   */
+  async buildVmTemplate(): Promise<VmTemplateInfo> {
+    const live = await this.open(`cella-template-${randomBytes(4).toString('hex')}`);
+    const { ctx } = live;
+    let failed = true;
+    try {
+      const hypervisor = (live.hypervisor = this.drivers.hypervisor(ctx));
+      if (!(await hypervisor.capabilities()).templates || !hypervisor.saveTemplate) {
+        throw E.NOT_SUPPORTED.create('The hypervisor plugin has VM templates off or cannot make them', { hint: 'Turn them on in the hypervisor plugin\'s options (QEMU: vm_template = true).' });
+      }
+      const boot = await this.drivers.image.boot(ctx);
+      hypervisor.onDidExit((exit) => { if (!exit.expected) live.onVmDied(exit); });
+      await hypervisor.start({
+        sandboxId: ctx.id, vcpus: ctx.vcpus, memoryMiB: ctx.memoryMiB, kernel: boot.kernel, initrd: boot.initrd, image: boot.image,
+        kernelParams: boot.kernelParams, devices: [], agentChannel: boot.agentChannel, runDir: ctx.runDir, consoleLog: join(ctx.runDir, 'console.log'), forTemplate: true,
+      });
+      const agent = this.drivers.agent(ctx);
+      const died = new AbortController();
+      live.vmDied.catch(() => died.abort());
+      await Promise.race([agent.connect(boot.agentChannel, { timeoutMs: this.env.defaults.bootTimeoutMs, signal: died.signal }), live.vmDied]);
+      agent.close();
+      const saved = await hypervisor.saveTemplate();
+      failed = false;
+      return saved;
+    } catch (err) {
+      throw await explain(live, err);
+    } finally {
+      await this.teardown(live, failed);
+    }
+  }
+
   /** Remove a sandbox from its journal alone (after a crash, or `delete --force`). */
   async forceDelete(id: string): Promise<void> {
     const p = this.env.store.paths(id);
@@ -206,7 +242,8 @@ export class SandboxService {
     return removed;
   }
 
-  private async open(id: string, bundle: Bundle): Promise<Live> {
+  /** `bundle` is absent for a VM made to be saved as a template (no container). */
+  private async open(id: string, bundle?: Bundle): Promise<Live> {
     const paths = await this.env.store.create(id);
     const journal = await FileJournal.open(paths.stateDir);
     if (!paths.runDir.startsWith(paths.stateDir)) await journal.record('path', 'core', 'run folder', { path: paths.runDir });
@@ -217,8 +254,8 @@ export class SandboxService {
       logger: this.env.logger.child({ sandbox: id }), vcpus: defaults.vcpus, memoryMiB: defaults.memoryMiB,
     };
     const state: SandboxState = {
-      version: 1, id, ociVersion: bundle.spec.ociVersion, bundle: bundle.dir, rootfs: bundle.rootfs, status: 'creating', createdAt: new Date().toISOString(),
-      owner: { pid: process.pid, startTime: processStartTime(process.pid) }, annotations: bundle.spec.annotations,
+      version: 1, id, ociVersion: bundle?.spec.ociVersion ?? '', bundle: bundle?.dir ?? '', rootfs: bundle?.rootfs ?? '', status: 'creating',
+      createdAt: new Date().toISOString(), owner: { pid: process.pid, startTime: processStartTime(process.pid) }, annotations: bundle?.spec.annotations,
     };
     await this.env.store.write(id, state);
     let onVmDied: (exit: VmExit) => void = () => undefined;
@@ -264,7 +301,12 @@ export class SandboxService {
         .finally(() => abort?.removeEventListener('abort', onAbort)),
       live.vmDied,
     ]);
-    ctx.logger.info('guest agent ready', { agent: info.agentVersion, kernel: info.kernelRelease, accel: vm.accel });
+    ctx.logger.info('guest agent ready', { agent: info.agentVersion, kernel: info.kernelRelease, accel: vm.accel, template: vm.restoredFrom });
+    if (vm.restoredFrom !== undefined) {
+      // Every VM restored from one template wakes with its clock and its kernel's random state: set the one, reseed the other.
+      await live.agent.setGuestTime(Date.now());
+      await live.agent.reseedRandom(randomBytes(64));
+    }
     abort?.throwIfAborted();
     await live.agent.createSandbox({
       sandboxId: id, hostname: bundle.spec.hostname ?? id, interfaces: net.interfaces, routes: net.routes,

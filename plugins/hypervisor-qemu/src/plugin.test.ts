@@ -44,7 +44,7 @@ describe('hypervisor.qemu plugin', () => {
     assert.equal(schema.additionalProperties, false);
     const defaults = Object.fromEntries(Object.entries(schema.properties).filter(([, p]) => 'default' in p).map(([k, p]) => [k, p.default]));
     assert.deepEqual(defaults, { ...QEMU_CONFIG_DEFAULTS });
-    assert.deepEqual(Object.keys(schema.properties).sort(), [...Object.keys(QEMU_CONFIG_DEFAULTS), 'cpu_model'].sort());
+    assert.deepEqual(Object.keys(schema.properties).sort(), [...Object.keys(QEMU_CONFIG_DEFAULTS), 'cpu_model', 'vm_template_dir'].sort());
   });
 
   it('documents every option in README.md with the table generated from the schema', () => {

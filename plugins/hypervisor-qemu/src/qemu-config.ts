@@ -11,6 +11,10 @@ export interface QemuConfig {
   extra_args: string[];
   kernel_params: string[];
   stop_timeout_ms: number;
+  /** Start sandboxes by restoring a saved, booted VM (made by `cella image build`) when one matches. */
+  vm_template: boolean;
+  /** Where VM templates are kept; unset: `<cache_dir>/vm-templates`. */
+  vm_template_dir?: string;
 }
 
 export type QemuMachine = 'q35' | 'microvm';
@@ -24,6 +28,7 @@ export const QEMU_CONFIG_DEFAULTS: Readonly<QemuConfig> = Object.freeze({
   extra_args: [],
   kernel_params: [],
   stop_timeout_ms: 5000,
+  vm_template: false,
 });
 
 /** Fill what the loader would fill from the schema's defaults. */

@@ -129,7 +129,7 @@ describe('QemuHypervisor (real QEMU, TCG)', function () {
     assert.equal((await vm.hv.describe()).status, 'running');
     await waitForConsole(vm, new RegExp(BOOT_MARKER));
     const caps = await vm.hv.capabilities();
-    assert.deepEqual(caps, { hotplug: true, pause: true, vsock: existsSync('/dev/vhost-vsock'), sharedFs: true, accel: 'tcg' });
+    assert.deepEqual(caps, { hotplug: true, pause: true, vsock: existsSync('/dev/vhost-vsock'), sharedFs: true, accel: 'tcg', templates: false });
   });
 
   it('stops gracefully over QMP: no process left, journal entry completed, exit reported as expected', async () => {

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import {
   processStartTime,
   type Hypervisor, type HypervisorCapabilities, type Logger, type SandboxContext, type VmDevice, type VmExit, type VmInfo, type VmSpec,
+  type VmTemplateInfo,
 } from '@cella/core';
 import type { Disposable } from '@cella/core/di';
 import { BoundedFileLog } from './bounded-log';
@@ -18,12 +19,15 @@ import { QemuErrors } from './qemu-errors';
 import { fileExists, mapNetFds } from './qemu-process';
 import { QmpClient } from './qmp-client';
 import { checkVmSpec } from './qemu-spec-check';
+import { templateKey, templateObstacle, VmTemplateStore, waitIncoming } from './vm-template';
 
 const PLUGIN_ID = 'hypervisor.qemu';
 /** From spawn to a QMP answer: QEMU opens its QMP socket before the guest runs, so this is generous. */
 const QMP_CONNECT_TIMEOUT_MS = 30_000;
 /** How long a SIGKILLed QEMU may take to be reaped before stop() gives up. */
 const KILL_WAIT_MS = 10_000;
+/** Saving or loading a template's state (~130 MiB for 512 MiB of guest RAM; well under a second here). */
+const TEMPLATE_IO_TIMEOUT_MS = 60_000;
 
 type State = 'new' | 'starting' | 'running' | 'exited';
 
@@ -53,6 +57,8 @@ export class QemuHypervisor implements Hypervisor {
   private exited: Promise<void> = Promise.resolve();
   private starting: Promise<unknown> = Promise.resolve();
   private readonly exitListeners = new Set<(exit: VmExit) => void>();
+  /** Set when started with `forTemplate`: the key `saveTemplate` stores the VM under. */
+  private templateToSave: string | undefined;
 
   constructor(private readonly sandbox: SandboxContext, config: Partial<QemuConfig>, private readonly paths: { cache: string }) {
     this.config = resolveQemuConfig(config);
@@ -63,6 +69,10 @@ export class QemuHypervisor implements Hypervisor {
     return accelCacheFile(this.paths.cache);
   }
 
+  private get templates(): VmTemplateStore {
+    return new VmTemplateStore(this.config.vm_template_dir ?? path.join(this.paths.cache, 'vm-templates'));
+  }
+
   async capabilities(): Promise<HypervisorCapabilities> {
     return {
       hotplug: this.config.machine === 'q35',
@@ -70,7 +80,29 @@ export class QemuHypervisor implements Hypervisor {
       vsock: await fileExists('/dev/vhost-vsock'),
       sharedFs: true,
       accel: this.accel ?? (await this.expectedAccel()),
+      templates: this.config.vm_template && this.config.machine === 'q35',
     };
+  }
+
+  async findTemplate(spec: VmSpec): Promise<VmTemplateInfo | undefined> {
+    if (!this.config.vm_template || templateObstacle(spec, this.config)) return undefined;
+    const binary = await resolveQemuBinary(this.config.path);
+    const accel = this.config.accel !== 'auto' ? this.config.accel : (await this.expectedAccel());
+    if (accel === 'auto') return undefined;
+    return this.templates.find(await templateKey(spec, this.config, binary, await qemuVersion(binary), accel));
+  }
+
+  async saveTemplate(): Promise<VmTemplateInfo> {
+    const qmp = this.running('saveTemplate');
+    const key = this.templateToSave;
+    if (key === undefined) {
+      throw QemuErrors.HYPERVISOR_STATE.create('Only a VM started for a template (forTemplate) can be saved as one.', { details: { sandbox: this.sandbox.id } });
+    }
+    await qmp.execute('stop');
+    const saved = await this.templates.save(key, qmp, TEMPLATE_IO_TIMEOUT_MS);
+    this.logger.info('VM template saved', { key, bytes: saved.bytes, dir: saved.dir });
+    await this.stop({ force: false });
+    return saved;
   }
 
   /** Before start: the configured accel, or what /dev/kvm and the probe cache say (`auto` until probed). */
@@ -106,10 +138,14 @@ export class QemuHypervisor implements Hypervisor {
       const pidFile = path.join(spec.runDir, 'qemu.pid');
       const mapped = mapNetFds(spec);
       const hostDevices = await blockDevicePaths(spec);
-      const args = buildQemuArgs(mapped.spec, {
+      const template = await this.templateFor(spec, binary, version, accel);
+      // Restored: the VM is made without the sandbox's devices (as the template was), which are hot-plugged
+      // while it is still paused (-S), before the guest runs on.
+      const args = buildQemuArgs(template ? { ...mapped.spec, devices: [] } : mapped.spec, {
         machine: this.config.machine, accel, cpuModel: this.config.cpu_model, qmpSocket, pidFile,
         extraArgs: this.config.extra_args, kernelParams: this.config.kernel_params, isHostDevice: (p) => hostDevices.has(p),
       });
+      if (template) args.push('-S', '-incoming', 'defer');
       await fs.mkdir(spec.runDir, { recursive: true });
       await fs.rm(qmpSocket, { force: true });
       stderr = new BoundedFileLog(path.join(spec.runDir, 'qemu.stderr.log'));
@@ -127,20 +163,51 @@ export class QemuHypervisor implements Hypervisor {
       const qmp = await QmpClient.connect(qmpSocket, { timeoutMs: QMP_CONNECT_TIMEOUT_MS, signal: abort.signal, logger: this.logger });
       this.qmp = qmp;
       qmp.on('event', (e) => this.logger.debug('QMP event', { event: e.event, data: e.data }));
+      if (template) {
+        await qmp.execute('migrate-incoming', { uri: this.templates.incomingUri(template) });
+        await waitIncoming(qmp, TEMPLATE_IO_TIMEOUT_MS);
+      }
+      this.disks = new QemuDisks(qmp, this.config.machine, template ? [] : spec.devices, this.logger);
+      if (template) {
+        for (const d of spec.devices) await this.disks.add(d);
+        await qmp.execute('cont');
+      }
       const status = await qmp.execute<{ status: string; running: boolean }>('query-status');
-      this.disks = new QemuDisks(qmp, this.config.machine, spec.devices, this.logger);
       // The VM no longer needs this process: the runtime decides, with its own handles, how long it stays.
       child.unref();
       (child.stderr as Socket).unref();
       qmp.unref();
       this.state = 'running';
-      this.logger.info('VM started', { pid, accel, status: status.status });
-      return { pid, accel, version };
+      this.logger.info(template ? 'VM restored from a template' : 'VM started', { pid, accel, status: status.status, template: template?.key });
+      return template ? { pid, accel, version, restoredFrom: template.key } : { pid, accel, version };
     } catch (err) {
       const died = this.exit !== undefined;
       await this.abortStart(stderr);
       throw spawned ? this.startError(err, died, stderr!) : err;
     }
+  }
+
+  /**
+   * The template this start restores: with `vm_template` on, a spec a template can serve, and a template saved for
+   * it. With `forTemplate` the VM boots cold and remembers the key it will be saved under.
+   */
+  private async templateFor(spec: VmSpec, binary: string, version: string, accel: string): Promise<VmTemplateInfo | undefined> {
+    if (!this.config.vm_template) return undefined;
+    const obstacle = templateObstacle(spec, this.config);
+    if (spec.forTemplate) {
+      if (obstacle || spec.devices.length > 0) {
+        throw QemuErrors.HYPERVISOR_SPEC.create('A VM for a template must have no devices of its own.', { details: { obstacle, devices: spec.devices.map((d) => d.id) } });
+      }
+      this.templateToSave = await templateKey(spec, this.config, binary, version, accel);
+      return undefined;
+    }
+    if (obstacle) {
+      this.logger.debug('Booting without a template', { reason: obstacle });
+      return undefined;
+    }
+    const found = await this.templates.find(await templateKey(spec, this.config, binary, version, accel));
+    if (!found) this.logger.info('No VM template for this VM; booting (`cella image build` makes one)');
+    return found;
   }
 
   /** Spawn QEMU in its own session; `abort` fires when it exits (or cannot be spawned). */

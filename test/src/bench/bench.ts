@@ -3,6 +3,7 @@
  * `npm run bench`: figures measured in one run on this machine (medians of several runs each).
  * - run: `cella run` of the hello bundle, wall time, against a floor: the same kernel, initramfs and root image
  *   booted by the same hypervisor plugin with `cella.poweroff=1` (the guest's init powers off at once).
+ * - run with VM templates on: the same run restored from a saved, booted VM (`vm_template = true`).
  * - CLI: `cella --version` and `cella config show` against `node -e 0`.
  * - network (network-bench.ts): TCP throughput and ping between a peer namespace and a container per network
  *   plugin and queue count, their ratios, and what network attach + detach add to `cella run`.
@@ -128,6 +129,14 @@ async function coreBench(): Promise<void> {
       timeCommand(process.execPath, [CELLA, '--root', root, 'delete', `life${i}`]);
       lifecycle.push(Number(process.hrtime.bigint() - t) / 1e6);
     }
+    // VM templates: the same run restored from a saved VM (made once by `image build` into a private folder).
+    const tmplConfig = join(root, 'template.toml');
+    await fs.writeFile(tmplConfig, `version = 1\n[plugins."hypervisor.qemu"]\nvm_template = true\nvm_template_dir = "${join(root, 'templates')}"\n`);
+    const tBuild = process.hrtime.bigint();
+    timeCommand(process.execPath, [CELLA, 'image', 'build', '--config', tmplConfig, '--root', root]);
+    const templateBuild = Number(process.hrtime.bigint() - tBuild) / 1e6;
+    const restored: number[] = [];
+    for (let i = 0; i < RUNS; i++) restored.push(timeCommand(process.execPath, [CELLA, 'run', '--config', tmplConfig, '--root', root, '--bundle', HELLO, `tmpl${i}`]));
     const r = median(run);
     const f = median(floor);
     const n = median(nodeE);
@@ -135,6 +144,9 @@ async function coreBench(): Promise<void> {
       ['cella run hello (median ms)', r.toFixed(0)],
       ['floor: VM boot + poweroff (median ms)', f.toFixed(0)],
       ['run / floor (target <= 1.3)', (r / f).toFixed(2)],
+      ['cella run hello, VM template (median ms)', median(restored).toFixed(0)],
+      ['run with VM template / floor (target <= 1.3)', (median(restored) / f).toFixed(2)],
+      ['image build with a new VM template (ms)', templateBuild.toFixed(0)],
       ['node -e 0 (median ms)', n.toFixed(0)],
       ['cella --version (median ms)', median(version).toFixed(0)],
       ['cella --version / node -e 0 (target <= 2)', (median(version) / n).toFixed(2)],

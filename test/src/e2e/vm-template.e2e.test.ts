@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { assertNothingLeft, cella, makeBundle, tempDir } from '../helpers/cella';
+
+interface Check { name: string; status: string; detail: string }
+
+/**
+ * VM templates with real QEMU: `cella image build` saves a booted VM (QEMU's migration stream), and `cella run`
+ * restores it instead of booting, hot-plugs the sandbox's disks, sets the guest clock and reseeds its random
+ * generator. What a user checks: the container behaves as after a cold boot, with its own clock and randomness.
+ */
+describe('VM templates (real QEMU save and restore)', function () {
+  this.timeout(300_000);
+  let dir: string;
+  let root: string;
+  let config: string;
+  before(async () => {
+    dir = tempDir('tmpl');
+    root = tempDir('root');
+    config = join(dir, 'config.toml');
+    await fs.writeFile(config, `version = 1\n[plugins."hypervisor.qemu"]\nvm_template = true\nvm_template_dir = "${join(dir, 'templates')}"\n`);
+  });
+  afterEach(() => assertNothingLeft(root));
+  after(async () => {
+    await fs.rm(dir, { recursive: true, force: true });
+    await fs.rm(root, { recursive: true, force: true });
+  });
+
+  it('image build saves a template once, and check reports it', async () => {
+    const built = await cella(['image', 'build', '--json', '--config', config, '--root', root]);
+    assert.equal(built.code, 0, built.stderr);
+    assert.match(built.stderr, /VM template: booting a VM to save it/);
+    const template = JSON.parse(built.stdout).template as { key: string; dir: string; bytes: number };
+    assert.ok(existsSync(join(template.dir, 'state')), 'the saved state is in the template folder');
+    assert.ok(template.bytes > 1 << 20, `${template.bytes} bytes`);
+    const again = await cella(['image', 'build', '--config', config, '--root', root]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /VM template [0-9a-f]{12}: cache hit/);
+    const check = await cella(['check', '--json', '--config', config, '--root', root]);
+    const line = (JSON.parse(check.stdout).checks as Check[]).find((c) => c.name === 'VM template');
+    assert.equal(line?.status, 'pass', check.stdout);
+    assert.ok(line?.detail.startsWith(template.key.slice(0, 12)), line?.detail);
+  });
+
+  it('run restores the template: exit status, hostname, clock, fresh randomness and a hot-plugged volume', async () => {
+    const src = join(dir, 'vol-src');
+    await fs.mkdir(src, { recursive: true });
+    await fs.writeFile(join(src, 'hello.txt'), 'on the volume\n');
+    const image = join(dir, 'vol.img');
+    execFileSync('truncate', ['-s', '16M', image]);
+    execFileSync('mkfs.ext4', ['-q', '-F', '-d', src, image]);
+    const script = 'hostname; date +%s; head -c 16 /dev/urandom | od -An -tx1 | tr -d " \\n"; echo; cat /root/hello.txt; echo err >&2; exit 7';
+    const bundle = await makeBundle(['sh', '-c', script], (s) => {
+      s.hostname = 'from-template';
+      (s.mounts as unknown[]).push({ destination: '/root', type: 'ext4', source: image, options: ['ro'] });
+    });
+    const outputs: string[][] = [];
+    for (const id of ['t1', 't2']) {
+      const log = join(dir, `${id}.log`);
+      const before = Math.floor(Date.now() / 1000);
+      const r = await cella(['run', '--config', config, '--root', root, '--debug', '--log', log, '--bundle', bundle, id]);
+      assert.equal(r.code, 7, r.stderr);
+      assert.equal(r.stderr.split('\n').filter((l) => l === 'err').length, 1, r.stderr);
+      assert.match(await fs.readFile(log, 'utf8'), /VM restored from a template/);
+      const lines = r.stdout.trim().split('\n');
+      assert.equal(lines[0], 'from-template');
+      const guestTime = Number(lines[1]);
+      assert.ok(guestTime >= before - 2 && guestTime <= Math.floor(Date.now() / 1000) + 2, `guest clock ${guestTime}, host ${before}`);
+      assert.match(lines[2] ?? '', /^[0-9a-f]{32}$/);
+      assert.equal(lines[3], 'on the volume');
+      outputs.push(lines);
+    }
+    assert.notEqual(outputs[0]![2], outputs[1]![2], 'two VMs restored from one template draw different random bytes');
+  });
+});
