@@ -14,6 +14,21 @@ export interface ContainerView {
   runDir: string;
 }
 
+/**
+ * A pod member (docs/adr/0009) runs in another container's VM: its state names that pod sandbox. Its own
+ * holder stands for it (pid, status, start, kill); the sandbox's holder owns the agent connection.
+ */
+export function sandboxOf(state: SandboxState): string | undefined {
+  const s = (state as SandboxState & { sandboxId?: unknown }).sandboxId;
+  return typeof s === 'string' && s !== '' ? s : undefined;
+}
+
+/** The run folder of the holder that owns the container's agent connection (exec goes there): its pod sandbox's for a member. */
+export function agentRunDir(store: StateStore, v: ContainerView): string {
+  const sandbox = sandboxOf(v.state);
+  return sandbox === undefined ? v.runDir : store.paths(sandbox).runDir;
+}
+
 export async function viewContainer(store: StateStore, id: string): Promise<ContainerView> {
   if (!(await store.exists(id))) throw notFound(id);
   const state = await store.read<SandboxState>(id);

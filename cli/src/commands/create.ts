@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 import { join, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import { readBundle, writeFileAtomic } from '@cella/core';
+import { readBundle, StateStore, writeFileAtomic } from '@cella/core';
 import { BaseCommand } from '../base-command';
 import { checkPreserveFds } from '../preserve-fds';
 import type { HolderOptions } from '../holder/holder-main';
+import type { MemberOptions } from '../holder/member-main';
+import { assertIdFree, podMembership } from '../pod';
 import { spawnReporting } from '../holder/child-report';
 import { checkTerminal } from '../tty/check-terminal';
 
 const HOLDER = join(__dirname, '..', '..', 'bin', 'holder.js');
+const MEMBER_HOLDER = join(__dirname, '..', '..', 'bin', 'member-holder.js');
 
 export default class Create extends BaseCommand<typeof Create> {
-  static override description = 'Create a container in its own VM, stopped before its process runs (OCI create)';
+  static override description = 'Create a container in its own VM (a pod\'s container: in its pod sandbox\'s VM), stopped before its process runs (OCI create)';
   static override args = { id: Args.string({ description: 'Container id', required: true }) };
   static override flags = {
     bundle: Flags.string({ char: 'b', description: 'Bundle folder (holds config.json)', default: '.' }),
@@ -28,8 +31,18 @@ export default class Create extends BaseCommand<typeof Create> {
     const bundle = await readBundle(flags.bundle);
     const consoleSocket = checkTerminal(bundle.spec.process?.terminal === true, flags['console-socket'], true, bundle.configFile);
     checkPreserveFds(flags['preserve-fds']);
-    const opts: HolderOptions = { id: args.id, bundle: bundle.dir, root: g.root && resolve(g.root), config: g.config && resolve(g.config), debug: g.debug, consoleSocket };
-    const pid = await spawnReporting(HOLDER, opts, 'container holder', consoleSocket === undefined);
+    // A container of a Kubernetes pod joins its pod sandbox's VM instead of booting one (docs/adr/0009).
+    const pod = podMembership(bundle.spec.annotations, args.id, bundle.configFile);
+    let pid: number;
+    if (pod) {
+      const store = new StateStore(await this.stateRoot(g));
+      await assertIdFree(store, args.id);
+      const member: MemberOptions = { id: args.id, bundle: bundle.dir, root: store.root, sandboxId: pod.sandboxId, annotation: pod.annotation, debug: g.debug, consoleSocket };
+      pid = await spawnReporting(MEMBER_HOLDER, member, 'container holder', consoleSocket === undefined);
+    } else {
+      const opts: HolderOptions = { id: args.id, bundle: bundle.dir, root: g.root && resolve(g.root), config: g.config && resolve(g.config), debug: g.debug, consoleSocket };
+      pid = await spawnReporting(HOLDER, opts, 'container holder', consoleSocket === undefined);
+    }
     if (flags['pid-file']) await writeFileAtomic(resolve(flags['pid-file']), String(pid), 0o644);
   }
 }

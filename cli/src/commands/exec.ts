@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { assertTransition, E, StateStore, validateProcess, writeFileAtomic, type OciProcess, type OciSpec } from '@cella/core';
 import { BaseCommand } from '../base-command';
 import { ERROR_EXIT_STATUS } from '../render/errors';
-import { viewContainer } from '../container-view';
+import { agentRunDir, viewContainer } from '../container-view';
 import { parseExecArgs, type ExecArgs } from '../exec-args';
 import { execSession } from '../holder/exec-session';
 import { spawnReporting } from '../holder/child-report';
@@ -36,11 +36,13 @@ export default class Exec extends BaseCommand<typeof Exec> {
     assertTransition(v.status, 'exec', a.id);
     const proc = await execProcess(a, v.state.bundle);
     const consoleSocket = checkTerminal(proc.terminal === true, a.consoleSocket, a.detach, a.process ?? '(exec flags)');
+    // The holder that owns the agent connection: a pod member's is its pod sandbox's (docs/adr/0009).
+    const runDir = agentRunDir(store, v);
     if (!a.detach) {
-      process.exitCode = await execSession(v.runDir, a.id, proc, undefined, proc.terminal ? new OwnTerminal() : undefined);
+      process.exitCode = await execSession(runDir, a.id, proc, undefined, proc.terminal ? new OwnTerminal() : undefined);
       return;
     }
-    const pid = await spawnReporting(EXEC_CHILD, { runDir: v.runDir, id: a.id, process: proc, consoleSocket }, 'exec', consoleSocket === undefined);
+    const pid = await spawnReporting(EXEC_CHILD, { runDir, id: a.id, process: proc, consoleSocket }, 'exec', consoleSocket === undefined);
     if (a.pidFile) await writeFileAtomic(resolve(a.pidFile), String(pid), 0o644);
   }
 }

@@ -23,7 +23,7 @@ export async function execSession(runDir: string, id: string, proc: OciProcess, 
   try {
     const size = terminal?.size();
     await conn.exec(id, execId, size ? { ...proc, consoleSize: { height: size.rows, width: size.columns } } : proc);
-    await terminal?.watchSize((s) => conn.resize(execId, s.rows, s.columns));
+    await terminal?.watchSize((s) => conn.resize(id, execId, s.rows, s.columns));
     await onStarted?.();
     const io = terminal?.io ?? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
     const out = Promise.all([pumpOut(conn, 'stdout', id, execId, io.stdout), pumpOut(conn, 'stderr', id, execId, io.stderr)]);

@@ -11,6 +11,11 @@ const MAX_PROCESS_JSON = 1 << 20;
 
 export interface ExecMessage {
   execId: string;
+  /**
+   * The container the process runs in: a pod member's id (docs/adr/0009), or absent for the holder's own
+   * container. With execId '' it is that container's own process.
+   */
+  containerId?: string;
   /** Exec: the OCI process as JSON. */
   process?: string;
   /** Read: 1 stdout, 2 stderr; with `max`. */
@@ -37,6 +42,7 @@ export function encodeExec(m: ExecMessage): Buffer {
   if (m.eof) w.bool(7, true);
   if (m.rows !== undefined) w.uint32(8, m.rows);
   if (m.columns !== undefined) w.uint32(9, m.columns);
+  if (m.containerId !== undefined) w.string(10, m.containerId);
   return w.finish();
 }
 
@@ -52,6 +58,7 @@ export function decodeExec(buf: Uint8Array): ExecMessage {
       case 7: msg.eof = r.bool(); return true;
       case 8: msg.rows = r.uint32(); return true;
       case 9: msg.columns = r.uint32(); return true;
+      case 10: msg.containerId = r.string(); return true;
       default: return false;
     }
   });

@@ -15,6 +15,7 @@ import { loadRuntime } from '../runtime';
 import { makeSandboxService } from '../sandbox';
 import { HostTerminal } from '../tty/host-terminal';
 import { registerExec } from './holder-exec';
+import { registerPod } from './holder-pod';
 import { HolderStats } from './holder-stats';
 import { reporter } from './child-report';
 import { CONTROL_SOCKET, decodeKill, HOLDER_SERVICE, HolderMethod } from './holder-protocol';
@@ -52,6 +53,7 @@ class Holder {
     server.register(HOLDER_SERVICE, HolderMethod.Pause, async () => { await this.pause(); return new Uint8Array(); });
     server.register(HOLDER_SERVICE, HolderMethod.Resume, async () => { await this.resume(); return new Uint8Array(); });
     registerExec(server, this.live, () => this.exiting);
+    registerPod(server, this.service, this.live, { exiting: () => this.exiting, paused: () => this.paused });
     const control = createServer((sock) => { server.serve(sock); });
     this.control = control;
     for (const s of SIGNALS) process.on(s, () => this.kill(constants.signals[s]));
