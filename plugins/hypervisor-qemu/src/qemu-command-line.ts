@@ -75,6 +75,31 @@ function deviceArg(props: Record<string, string | number | boolean | undefined>)
   return ['-device', qemuOption(String(driver), rest)];
 }
 
+type Nic = Extract<VmDevice, { kind: 'net' }>;
+
+/** The host side of a NIC (`-netdev tap`): not part of the guest's state, so a restored VM gets it on its command line. */
+export function netBackendArgs(device: Nic): string[] {
+  const backend = device.fds !== undefined
+    ? (device.fds.length > 1 ? { fds: device.fds.join(':') } : { fd: device.fds[0] })
+    : { ifname: device.ifname, script: 'no', downscript: 'no', queues: device.queues > 1 ? device.queues : undefined };
+  // vhost=off: these hosts have no /dev/vhost-net.
+  return ['-netdev', qemuOption('tap', { id: `nd-${device.id}`, ...backend, vhost: false })];
+}
+
+/** The `-device`/`device_add` properties of a NIC on its backend; `bus` is set for hot-plug. */
+export function nicDeviceProps(machine: QemuMachine, device: Nic, bus?: string): Record<string, string | number | boolean | undefined> {
+  const multiqueue = device.queues > 1;
+  return {
+    driver: virtioModel(machine, 'net'), id: device.id, netdev: `nd-${device.id}`, mac: device.mac.toLowerCase(), host_mtu: device.mtu,
+    // No iPXE option ROM: the VM boots a kernel directly and the ROM only costs boot time.
+    romfile: machine === 'q35' ? '' : undefined,
+    mq: multiqueue ? true : undefined,
+    // One vector per rx and tx queue, plus config and control: MSI-X exists on PCI only.
+    vectors: multiqueue && machine === 'q35' ? 2 * device.queues + 2 : undefined,
+    bus,
+  };
+}
+
 function deviceArgs(machine: QemuMachine, device: VmDevice, isHostDevice: (p: string) => boolean): string[] {
   switch (device.kind) {
     case 'block':
@@ -84,24 +109,8 @@ function deviceArgs(machine: QemuMachine, device: VmDevice, isHostDevice: (p: st
         '-chardev', qemuOption('socket', { id: `fs-${device.id}`, path: device.socketPath }),
         ...deviceArg({ driver: virtioModel(machine, 'fs'), id: device.id, chardev: `fs-${device.id}`, tag: device.tag, 'queue-size': device.queueSize }),
       ];
-    case 'net': {
-      const backend = device.fds !== undefined
-        ? (device.fds.length > 1 ? { fds: device.fds.join(':') } : { fd: device.fds[0] })
-        : { ifname: device.ifname, script: 'no', downscript: 'no', queues: device.queues > 1 ? device.queues : undefined };
-      const multiqueue = device.queues > 1;
-      return [
-        // vhost=off: these hosts have no /dev/vhost-net.
-        '-netdev', qemuOption('tap', { id: `nd-${device.id}`, ...backend, vhost: false }),
-        ...deviceArg({
-          driver: virtioModel(machine, 'net'), id: device.id, netdev: `nd-${device.id}`, mac: device.mac.toLowerCase(), host_mtu: device.mtu,
-          // No iPXE option ROM: the VM boots a kernel directly and the ROM only costs boot time.
-          romfile: machine === 'q35' ? '' : undefined,
-          mq: multiqueue ? true : undefined,
-          // One vector per rx and tx queue, plus config and control: MSI-X exists on PCI only.
-          vectors: multiqueue && machine === 'q35' ? 2 * device.queues + 2 : undefined,
-        }),
-      ];
-    }
+    case 'net':
+      return [...netBackendArgs(device), ...deviceArg(nicDeviceProps(machine, device))];
     case 'vfio':
       return deviceArg({ driver: 'vfio-pci', id: device.id, host: device.pciAddress });
   }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { promises as fs } from 'node:fs';
 import type { Logger, VmDevice } from '@cella/core';
-import { blockdevFor, diskDeviceProps, HOTPLUG_PORTS, SCSI_CONTROLLER_ID, virtioModel } from './qemu-command-line';
+import { blockdevFor, diskDeviceProps, HOTPLUG_PORTS, nicDeviceProps, SCSI_CONTROLLER_ID, virtioModel } from './qemu-command-line';
 import type { QemuMachine } from './qemu-config';
 import { QemuErrors } from './qemu-errors';
 import { blockNodeName } from './qemu-option';
@@ -65,6 +65,24 @@ export class QemuDisks {
     }
     this.devices.set(device.id, { disk: device, port });
     this.logger.info('Disk hot-plugged', { id: device.id, driver: device.driver, readOnly: device.readOnly });
+  }
+
+  /**
+   * A NIC whose backend (`-netdev`) is already on QEMU's command line: its frontend is added on a free port (a VM
+   * restored from a template gets its sandbox's NICs this way). It stays until the VM ends.
+   */
+  async addNic(device: Extract<VmDevice, { kind: 'net' }>): Promise<void> {
+    checkVmDevice(device, 'device', this.machine);
+    if (this.devices.has(device.id)) specProblem('device.id', 'is used by another device', device.id);
+    const port = this.takePort();
+    try {
+      await this.qmp.execute('device_add', Object.fromEntries(Object.entries(nicDeviceProps(this.machine, device, port)).filter(([, v]) => v !== undefined)));
+    } catch (err) {
+      this.freePorts.unshift(port);
+      throw err;
+    }
+    this.devices.set(device.id, { port });
+    this.logger.info('NIC hot-plugged', { id: device.id, queues: device.queues });
   }
 
   async remove(deviceId: string): Promise<void> {

@@ -12,7 +12,7 @@ import type { Disposable } from '@cella/core/di';
 import { BoundedFileLog } from './bounded-log';
 import { accelCacheFile, cachedAccel, probeAccel } from './kvm-probe';
 import { kvmDeviceProblem, qemuVersion, resolveQemuBinary } from './qemu-binary';
-import { buildQemuArgs } from './qemu-command-line';
+import { buildQemuArgs, netBackendArgs } from './qemu-command-line';
 import { resolveQemuConfig, type QemuConfig } from './qemu-config';
 import { QemuDisks } from './qemu-disks';
 import { QemuErrors } from './qemu-errors';
@@ -145,7 +145,10 @@ export class QemuHypervisor implements Hypervisor {
         machine: this.config.machine, accel, cpuModel: this.config.cpu_model, qmpSocket, pidFile,
         extraArgs: this.config.extra_args, kernelParams: this.config.kernel_params, isHostDevice: (p) => hostDevices.has(p),
       });
-      if (template) args.push('-S', '-incoming', 'defer');
+      if (template) {
+        for (const d of mapped.spec.devices) if (d.kind === 'net') args.push(...netBackendArgs(d));
+        args.push('-S', '-incoming', 'defer');
+      }
       await fs.mkdir(spec.runDir, { recursive: true });
       await fs.rm(qmpSocket, { force: true });
       stderr = new BoundedFileLog(path.join(spec.runDir, 'qemu.stderr.log'));
@@ -169,7 +172,7 @@ export class QemuHypervisor implements Hypervisor {
       }
       this.disks = new QemuDisks(qmp, this.config.machine, template ? [] : spec.devices, this.logger);
       if (template) {
-        for (const d of spec.devices) await this.disks.add(d);
+        for (const d of mapped.spec.devices) await (d.kind === 'net' ? this.disks.addNic(d) : this.disks.add(d));
         await qmp.execute('cont');
       }
       const status = await qmp.execute<{ status: string; running: boolean }>('query-status');

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { VmSpec, VmTemplateInfo } from '@cella/core';
+import { HOTPLUG_PORTS } from './qemu-command-line';
 import type { QemuConfig } from './qemu-config';
 import type { QmpClient } from './qmp-client';
 import { QemuErrors } from './qemu-errors';
@@ -35,14 +36,16 @@ export async function templateKey(spec: VmSpec, config: QemuConfig, binary: stri
 }
 
 /**
- * Why a VM with this spec cannot start from a template (undefined: it can). Only block devices can be hot-plugged
- * into the restored VM today; a vsock channel would keep the template's guest CID.
+ * Why a VM with this spec cannot start from a template (undefined: it can). Disks and NICs are added to the
+ * restored VM (a NIC's tap backend on the command line, its frontend hot-plugged); virtio-fs needs shared guest
+ * memory, which the template does not have, and a vsock channel would keep the template's guest CID.
  */
 export function templateObstacle(spec: VmSpec, config: QemuConfig): string | undefined {
   if (config.machine !== 'q35') return `machine ${config.machine} has no hot-plug`;
   if (spec.agentChannel.kind !== 'virtio-serial') return `agent channel ${spec.agentChannel.kind}`;
-  const other = spec.devices.find((d) => d.kind !== 'block');
+  const other = spec.devices.find((d) => d.kind !== 'block' && d.kind !== 'net');
   if (other) return `a ${other.kind} device (${other.id}) cannot be added to a restored VM yet`;
+  if (spec.devices.length > HOTPLUG_PORTS.length) return `${spec.devices.length} devices, more than the ${HOTPLUG_PORTS.length} hot-plug ports`;
   return undefined;
 }
 

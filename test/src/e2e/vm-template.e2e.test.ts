@@ -3,7 +3,9 @@ import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { runUntilReady } from '../helpers/background-run';
 import { assertNothingLeft, cella, makeBundle, tempDir } from '../helpers/cella';
+import { PodNetwork } from '../helpers/pod-network';
 
 interface Check { name: string; status: string; detail: string }
 
@@ -74,5 +76,35 @@ describe('VM templates (real QEMU save and restore)', function () {
       outputs.push(lines);
     }
     assert.notEqual(outputs[0]![2], outputs[1]![2], 'two VMs restored from one template draw different random bytes');
+  });
+
+  it('a pod network reaches a restored VM: its NIC is hot-plugged, the peer pings the container', async () => {
+    const net = new PodNetwork();
+    try {
+      const log = join(dir, 'net.log');
+      const script = "ip addr show dev eth0; trap 'exit 7' TERM; echo READY; while true; do sleep 1; done";
+      const bundle = await makeBundle(['sh', '-c', script], (s) => {
+        const linux = s.linux as { namespaces: Array<{ type: string; path?: string }> };
+        linux.namespaces = [...linux.namespaces.filter((n) => n.type !== 'network'), { type: 'network', path: net.podPath }];
+      });
+      const run = await runUntilReady(['run', '--config', config, '--root', root, '--debug', '--log', log, '--bundle', bundle, 'tnet']);
+      let stopped = false;
+      try {
+        assert.match(run.output(), new RegExp(`inet ${net.podIp.replace(/\./g, '\\.')}/24`), run.output());
+        assert.match(run.output(), new RegExp(`link/ether ${net.mac}`));
+        const ping = await net.inPeer('busybox', ['ping', '-c', '2', '-W', '10', net.podIp]);
+        assert.equal(ping.code, 0, `${ping.stdout}${ping.stderr}`);
+        const end = await run.stop();
+        stopped = true;
+        assert.equal(end.code, 7, end.stderr);
+      } finally {
+        if (!stopped) await run.stop();
+      }
+      const text = await fs.readFile(log, 'utf8');
+      assert.match(text, /VM restored from a template/);
+      assert.match(text, /NIC hot-plugged/);
+    } finally {
+      net.remove();
+    }
   });
 });
