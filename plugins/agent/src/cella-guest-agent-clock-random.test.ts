@@ -1,16 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isCellaError } from '@cella/core/errors';
 import { TtrpcClient } from '@cella/core/ttrpc';
-import { CellaGuestAgent } from './cella-guest-agent';
 import { AgentErrors } from './agent-errors';
 import * as P from './protocol/agent-messages';
-import { fakeCrun, fakeSandbox, GuestOnHost } from './test-support/guest-on-host';
+import { connectedGuestOnHost } from './test-support/guest-on-host';
 
 /**
  * setGuestTime / reseedRandom through the host client and the real guest agent code (decoders, bounds, handlers).
@@ -19,30 +16,15 @@ import { fakeCrun, fakeSandbox, GuestOnHost } from './test-support/guest-on-host
  */
 describe('CellaGuestAgent.setGuestTime / reseedRandom with the guest agent code on the host', function () {
   this.timeout(20_000);
-  let dir: string;
-  let h: GuestOnHost;
-  let agent: CellaGuestAgent;
-
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'cella-agent-clock-'));
-    h = new GuestOnHost(dir, { crun: fakeCrun(dir) });
-    agent = new CellaGuestAgent(fakeSandbox(dir), { callTimeoutMs: 5000 });
-    await h.start();
-    await agent.connect(h.channel, { timeoutMs: 5000 });
-  });
-  afterEach(async () => {
-    agent.close();
-    await h.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const g = connectedGuestOnHost('cella-agent-clock-');
 
   const invalid = (field: string) => (e: unknown): boolean => isCellaError(e, 'E_AGENT_INVALID_ARGUMENT') && e.details.field === field;
 
   it('hands the guest the time in seconds and microseconds, sub-millisecond fractions included', async () => {
-    await agent.setGuestTime(Date.UTC(2031, 4, 6, 7, 8, 9, 123));
-    await agent.setGuestTime(Date.UTC(2000, 0, 1) + 0.5);
-    await agent.setGuestTime(Date.UTC(2200, 0, 1) - 0.001);
-    assert.deepEqual(h.clockRandomCalls, [
+    await g.agent.setGuestTime(Date.UTC(2031, 4, 6, 7, 8, 9, 123));
+    await g.agent.setGuestTime(Date.UTC(2000, 0, 1) + 0.5);
+    await g.agent.setGuestTime(Date.UTC(2200, 0, 1) - 0.001);
+    assert.deepEqual(g.h.clockRandomCalls, [
       ['setTime', Date.UTC(2031, 4, 6, 7, 8, 9) / 1000, 123_000],
       ['setTime', 946_684_800, 500],
       ['setTime', 7_258_118_399, 999_999],
@@ -52,25 +34,25 @@ describe('CellaGuestAgent.setGuestTime / reseedRandom with the guest agent code 
   it('hands the guest the seed bytes unchanged', async () => {
     const a = randomBytes(16);
     const b = randomBytes(4096);
-    await agent.reseedRandom(a);
-    await agent.reseedRandom(b);
-    assert.deepEqual(h.clockRandomCalls, [['reseed', a], ['reseed', b]]);
+    await g.agent.reseedRandom(a);
+    await g.agent.reseedRandom(b);
+    assert.deepEqual(g.h.clockRandomCalls, [['reseed', a], ['reseed', b]]);
   });
 
   it('refuses bad arguments on the host, before anything is sent, without the seed in the error', async () => {
     for (const t of [NaN, Infinity, -1, 0, Date.UTC(1999, 11, 31, 23, 59, 59, 999), Date.UTC(2200, 0, 1)]) {
-      await assert.rejects(agent.setGuestTime(t), invalid('epochMs'), String(t));
+      await assert.rejects(g.agent.setGuestTime(t), invalid('epochMs'), String(t));
     }
     const secret = Buffer.alloc(15, 0x41);
-    await assert.rejects(agent.reseedRandom(secret), (e: unknown) =>
+    await assert.rejects(g.agent.reseedRandom(secret), (e: unknown) =>
       invalid('seed')(e) && !JSON.stringify((e as { details: unknown }).details).includes('AAAA') && /15 bytes/.test(String((e as { details: { value: string } }).details.value)));
-    await assert.rejects(agent.reseedRandom(Buffer.alloc(4097)), invalid('seed'));
-    await assert.rejects(agent.reseedRandom('not a buffer' as unknown as Buffer), invalid('seed'));
-    assert.deepEqual(h.clockRandomCalls, []);
+    await assert.rejects(g.agent.reseedRandom(Buffer.alloc(4097)), invalid('seed'));
+    await assert.rejects(g.agent.reseedRandom('not a buffer' as unknown as Buffer), invalid('seed'));
+    assert.deepEqual(g.h.clockRandomCalls, []);
   });
 
   it('has the guest refuse what a confused host sends, naming the field in the message that crosses the wire', async () => {
-    const socket = connect(h.socketPath);
+    const socket = connect(g.h.socketPath);
     await new Promise((r) => socket.once('connect', r));
     const raw = new TtrpcClient(socket, { maxData: P.AGENT_MAX_FRAME });
     try {
@@ -90,15 +72,15 @@ describe('CellaGuestAgent.setGuestTime / reseedRandom with the guest agent code 
       raw.close();
       socket.destroy();
     }
-    assert.deepEqual(h.clockRandomCalls, [], 'nothing reached the clock or the random pool');
+    assert.deepEqual(g.h.clockRandomCalls, [], 'nothing reached the clock or the random pool');
   });
 
   it('reports the guest kernel\'s refusal with the guest\'s code and reason', async () => {
-    h.clockRandomFailure = AgentErrors.AGENT_CLOCK.create('The guest clock could not be set', { cause: new Error('Operation not permitted') });
-    await assert.rejects(agent.setGuestTime(Date.now()), (e: unknown) =>
+    g.h.clockRandomFailure = AgentErrors.AGENT_CLOCK.create('The guest clock could not be set', { cause: new Error('Operation not permitted') });
+    await assert.rejects(g.agent.setGuestTime(Date.now()), (e: unknown) =>
       isCellaError(e, 'E_AGENT_CLOCK') && /Operation not permitted/.test(e.message) && e.details.method === 'SetGuestDateTime');
-    h.clockRandomFailure = AgentErrors.AGENT_RANDOM.create('The guest CRNG is not initialised yet; a seed of 32 bytes or more credits enough entropy to initialise it');
-    await assert.rejects(agent.reseedRandom(randomBytes(16)), (e: unknown) =>
+    g.h.clockRandomFailure = AgentErrors.AGENT_RANDOM.create('The guest CRNG is not initialised yet; a seed of 32 bytes or more credits enough entropy to initialise it');
+    await assert.rejects(g.agent.reseedRandom(randomBytes(16)), (e: unknown) =>
       isCellaError(e, 'E_AGENT_RANDOM') && /32 bytes or more/.test(e.message));
   });
 });

@@ -1,13 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GuestStorage, OciSpec } from '@cella/core';
 import { isCellaError } from '@cella/core/errors';
-import { CellaGuestAgent } from './cella-guest-agent';
 import { emptyCgroupStats } from './protocol/stats-messages';
-import { fakeCrun, fakeSandbox, GuestOnHost } from './test-support/guest-on-host';
+import { connectedGuestOnHost } from './test-support/guest-on-host';
 
 /**
  * StatsContainer through the host client and the real guest agent code (fake crun, no VM: the guest's cgroup is
@@ -15,41 +12,26 @@ import { fakeCrun, fakeSandbox, GuestOnHost } from './test-support/guest-on-host
  */
 describe('CellaGuestAgent.statsContainer with the guest agent code on the host', function () {
   this.timeout(20_000);
-  let dir: string;
-  let h: GuestOnHost;
-  let agent: CellaGuestAgent;
-
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'cella-agent-stats-'));
-    h = new GuestOnHost(dir, { crun: fakeCrun(dir) });
-    agent = new CellaGuestAgent(fakeSandbox(dir), { callTimeoutMs: 5000 });
-    await h.start();
-    await agent.connect(h.channel, { timeoutMs: 5000 });
-  });
-  afterEach(async () => {
-    agent.close();
-    await h.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const g = connectedGuestOnHost('cella-agent-stats-');
 
   function create(id: string, args: string[]): Promise<void> {
-    const mp = join(dir, 'c', id);
+    const mp = join(g.dir, 'c', id);
     const storages: GuestStorage[] = [{ driver: 'tmpfs', source: '', fstype: 'tmpfs', options: [], mountPoint: mp }];
     const spec: OciSpec = { ociVersion: '1.1.0', process: { user: { uid: 0, gid: 0 }, args, cwd: '/' }, root: { path: join(mp, 'rootfs') }, linux: {} };
-    return agent.createContainer({ containerId: id, spec, storages });
+    return g.agent.createContainer({ containerId: id, spec, storages });
   }
 
   it('answers all-zero counters for a created container (crun has not made its cgroup yet)', async () => {
     await create('c1', ['/bin/true']);
-    assert.deepEqual(await agent.statsContainer('c1'), emptyCgroupStats());
+    assert.deepEqual(await g.agent.statsContainer('c1'), emptyCgroupStats());
   });
 
   it('refuses a container whose process has exited, and an unknown one', async () => {
     await create('c2', ['/bin/true']);
-    await agent.startContainer('c2');
-    assert.equal(await agent.wait('c2', ''), 0);
-    await assert.rejects(agent.statsContainer('c2'), (e: unknown) => isCellaError(e, 'E_AGENT_STATE'));
-    await assert.rejects(agent.statsContainer('nope'), (e: unknown) => isCellaError(e, 'E_AGENT_CONTAINER_NOT_FOUND'));
-    await assert.rejects(agent.statsContainer('../x'), (e: unknown) => isCellaError(e, 'E_AGENT_INVALID_ARGUMENT'));
+    await g.agent.startContainer('c2');
+    assert.equal(await g.agent.wait('c2', ''), 0);
+    await assert.rejects(g.agent.statsContainer('c2'), (e: unknown) => isCellaError(e, 'E_AGENT_STATE'));
+    await assert.rejects(g.agent.statsContainer('nope'), (e: unknown) => isCellaError(e, 'E_AGENT_CONTAINER_NOT_FOUND'));
+    await assert.rejects(g.agent.statsContainer('../x'), (e: unknown) => isCellaError(e, 'E_AGENT_INVALID_ARGUMENT'));
   });
 });

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { nullLogger, type AgentChannel, type Journal, type SandboxContext } from '@cella/core';
 import type { TtrpcServing } from '@cella/core/ttrpc';
+import { CellaGuestAgent } from '../cella-guest-agent';
 import { execFileRunner, type CommandRunner } from '../guest/command-runner';
 import { createGuestAgentServer, type GuestAgentServer } from '../guest/guest-agent-server';
 
@@ -90,4 +92,26 @@ export class GuestOnHost {
     await this.guest.containers.removeAll();
     await this.disconnect();
   }
+}
+
+/**
+ * Mocha hooks for a test file that talks to the guest agent code on the host: before each test a fresh folder, the
+ * agent serving in it (fake crun) and a connected host client; after it, all closed and removed. Read the fields
+ * inside the tests (they change per test).
+ */
+export function connectedGuestOnHost(prefix: string): { readonly dir: string; readonly h: GuestOnHost; readonly agent: CellaGuestAgent } {
+  const s = {} as { dir: string; h: GuestOnHost; agent: CellaGuestAgent };
+  beforeEach(async () => {
+    s.dir = mkdtempSync(join(tmpdir(), prefix));
+    s.h = new GuestOnHost(s.dir, { crun: fakeCrun(s.dir) });
+    s.agent = new CellaGuestAgent(fakeSandbox(s.dir), { callTimeoutMs: 5000 });
+    await s.h.start();
+    await s.agent.connect(s.h.channel, { timeoutMs: 5000 });
+  });
+  afterEach(async () => {
+    s.agent.close();
+    await s.h.stop();
+    rmSync(s.dir, { recursive: true, force: true });
+  });
+  return s;
 }
