@@ -3,23 +3,9 @@ import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { nullLogger, readBundle, type GuestAgent, type SandboxHandle, type SandboxService } from '@cella/core';
-import { loadRuntime, makeSandboxService } from '@cella/cli';
-import { assertNothingLeft, makeBundle, processesMentioning, tempDir } from '../helpers/cella';
-
-async function readAll(read: (max: number) => Promise<Buffer | undefined>): Promise<string> {
-  let out = '';
-  for (let chunk = await read(65536); chunk !== undefined; chunk = await read(65536)) out += chunk.toString();
-  return out;
-}
-
-/** Output, error output and exit status of an added container's process. */
-async function output(agent: GuestAgent, id: string): Promise<{ out: string; err: string; status: number }> {
-  const [out, err, status] = await Promise.all([
-    readAll((n) => agent.readStdout(id, '', n)), readAll((n) => agent.readStderr(id, '', n)), agent.wait(id, ''),
-  ]);
-  return { out, err, status };
-}
+import { readBundle } from '@cella/core';
+import { makeBundle, processesMentioning } from '../helpers/cella';
+import { processOutput, sandboxFixture } from '../helpers/sandbox-fixture';
 
 /**
  * A second container joins a running sandbox through core's API (SandboxService.addContainer/startContainer/
@@ -28,41 +14,17 @@ async function output(agent: GuestAgent, id: string): Promise<{ out: string; err
  */
 describe('adding a container to a running sandbox (real VM)', function () {
   this.timeout(240_000);
-  let root: string;
-  let dir: string;
-  let svc: SandboxService | undefined;
-  let live: SandboxHandle | undefined;
-  beforeEach(() => { root = tempDir('root'); dir = tempDir('addc'); });
-  afterEach(async () => {
-    if (svc && live) await svc.finish(live, true).catch(() => undefined);
-    svc = undefined;
-    live = undefined;
-    assertNothingLeft(root);
-    await fs.rm(root, { recursive: true, force: true });
-    await fs.rm(dir, { recursive: true, force: true });
-  });
-
-  /** The sandbox was finished by the test itself. */
-  function forget(): void { svc = undefined; live = undefined; }
-
-  async function firstContainer(configText: string, id: string): Promise<{ svc: SandboxService; live: SandboxHandle }> {
-    const config = join(dir, 'config.toml');
-    await fs.writeFile(config, configText);
-    svc = makeSandboxService(await loadRuntime({ config, root }, nullLogger));
-    live = await svc.create(id, await readBundle(await makeBundle(['sleep', '300'])));
-    await svc.start(live);
-    return { svc, live };
-  }
+  const fx = sandboxFixture('addc');
 
   for (const driver of ['virtio-blk', 'virtio-scsi']) {
     it(`hot-plugs a second container's rootfs and an ext4 volume (${driver}); after removal the image holds the write`, async () => {
-      const src = join(dir, 'vol-src');
+      const src = join(fx.dir, 'vol-src');
       await fs.mkdir(src);
       await fs.writeFile(join(src, 'hello.txt'), 'from the host\n');
-      const image = join(dir, 'vol.img');
+      const image = join(fx.dir, 'vol.img');
       execFileSync('truncate', ['-s', '16M', image]);
       execFileSync('mkfs.ext4', ['-q', '-F', '-d', src, image]);
-      const { svc, live } = await firstContainer(`version = 1\n[plugins."storage.block"]\nblock_device_driver = "${driver}"\n`, 'hp1');
+      const { svc, live } = await fx.start(`version = 1\n[plugins."storage.block"]\nblock_device_driver = "${driver}"\n`, 'hp1');
 
       const second = await readBundle(await makeBundle(
         ['sh', '-c', 'cat /root/hello.txt; echo written after hot-plug > /root/newfile; grep -E " /(root)? " /proc/mounts'],
@@ -71,7 +33,7 @@ describe('adding a container to a running sandbox (real VM)', function () {
       await svc.addContainer(live, 'c2', second);
       await assert.rejects(svc.addContainer(live, 'c2', second), /has a container with this id already/);
       await svc.startContainer(live, 'c2');
-      const { out, err, status } = await output(live.agent!, 'c2');
+      const { out, err, status } = await processOutput(live.agent!, 'c2');
       assert.equal(status, 0, `${out}${err}`);
       assert.match(out, /^from the host$/m);
       const disk = driver === 'virtio-scsi' ? 'sd' : 'vd';
@@ -81,22 +43,22 @@ describe('adding a container to a running sandbox (real VM)', function () {
       await svc.removeContainer(live, 'c2');
       const written = execFileSync('debugfs', ['-R', 'cat /newfile', image], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
       assert.equal(written, 'written after hot-plug\n');
-      assert.ok(!(await fs.readdir(join(root, 'hp1', 'run'))).some((f) => f.includes('c2')), 'the second rootfs image is gone');
+      assert.ok(!(await fs.readdir(join(fx.root, 'hp1', 'run'))).some((f) => f.includes('c2')), 'the second rootfs image is gone');
 
       // The first container still runs after its neighbour's disks left.
       await live.agent!.signal('hp1', '', 9);
       assert.equal(await live.agent!.wait('hp1', ''), 137);
       await svc.finish(live, false);
-      forget();
+      fx.finished();
     });
   }
 
   it('brings a second container\'s rootfs and volume through the sandbox\'s one virtiofsd (virtio-fs)', async () => {
-    const vol = join(dir, 'vol');
+    const vol = join(fx.dir, 'vol');
     await fs.mkdir(vol);
     await fs.writeFile(join(vol, 'from-host'), 'shared by the host\n');
-    const { svc, live } = await firstContainer('version = 1\n[storage]\nplugin = "@cella/storage-virtiofs"\n', 'vf1');
-    const daemons = (): string[] => processesMentioning(root).filter((p) => p.includes('virtiofsd'));
+    const { svc, live } = await fx.start('version = 1\n[storage]\nplugin = "@cella/storage-virtiofs"\n', 'vf1');
+    const daemons = (): string[] => processesMentioning(fx.root).filter((p) => p.includes('virtiofsd'));
     const before = daemons();
     assert.ok(before.length > 0, 'virtiofsd runs for the sandbox');
 
@@ -106,7 +68,7 @@ describe('adding a container to a running sandbox (real VM)', function () {
     ));
     await svc.addContainer(live, 'c2', second);
     await svc.startContainer(live, 'c2');
-    const { out, err, status } = await output(live.agent!, 'c2');
+    const { out, err, status } = await processOutput(live.agent!, 'c2');
     assert.equal(status, 0, `${out}${err}`);
     assert.match(out, /^shared by the host$/m);
     assert.match(out, /^\S+ \/ virtiofs /m, out);
@@ -114,11 +76,11 @@ describe('adding a container to a running sandbox (real VM)', function () {
     assert.deepEqual(daemons(), before, 'the same virtiofsd serves the second container');
 
     await svc.removeContainer(live, 'c2');
-    const shared = join(root, 'vf1', 'run', 'shared');
+    const shared = join(fx.root, 'vf1', 'run', 'shared');
     assert.deepEqual((await fs.readdir(shared)).filter((f) => f === 'c2'), [], 'the second container\'s share is gone');
     await live.agent!.signal('vf1', '', 9);
     assert.equal(await live.agent!.wait('vf1', ''), 137);
     await svc.finish(live, false);
-    forget();
+    fx.finished();
   });
 });

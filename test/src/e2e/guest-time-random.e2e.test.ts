@@ -1,25 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
-import { nullLogger, readBundle, type GuestAgent, type SandboxHandle, type SandboxService } from '@cella/core';
+import type { GuestAgent } from '@cella/core';
 import { isCellaError } from '@cella/core/errors';
-import { loadRuntime, makeSandboxService } from '@cella/cli';
-import { assertNothingLeft, makeBundle, tempDir } from '../helpers/cella';
-
-async function readAll(read: (max: number) => Promise<Buffer | undefined>): Promise<string> {
-  let out = '';
-  for (let chunk = await read(65536); chunk !== undefined; chunk = await read(65536)) out += chunk.toString();
-  return out;
-}
+import { processOutput, sandboxFixture } from '../helpers/sandbox-fixture';
 
 /** Runs `args` in the container (an exec, as `cella exec` does) and returns its output; fails on a non-zero status. */
 async function execIn(agent: GuestAgent, id: string, execId: string, args: string[]): Promise<string> {
   await agent.exec(id, execId, { user: { uid: 0, gid: 0 }, args, cwd: '/', env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'] });
-  const [out, err, status] = await Promise.all([
-    readAll((n) => agent.readStdout(id, execId, n)), readAll((n) => agent.readStderr(id, execId, n)), agent.wait(id, execId),
-  ]);
+  const { out, err, status } = await processOutput(agent, id, execId);
   assert.equal(status, 0, `${args.join(' ')}: ${out}${err}`);
   return out;
 }
@@ -31,26 +20,10 @@ async function execIn(agent: GuestAgent, id: string, execId: string, args: strin
  */
 describe('setting the clock and reseeding the CRNG of a guest (real VM)', function () {
   this.timeout(240_000);
-  let root: string;
-  let dir: string;
-  let svc: SandboxService | undefined;
-  let live: SandboxHandle | undefined;
-  beforeEach(() => { root = tempDir('root'); dir = tempDir('timerandom'); });
-  afterEach(async () => {
-    if (svc && live) await svc.finish(live, true).catch(() => undefined);
-    svc = undefined;
-    live = undefined;
-    assertNothingLeft(root);
-    await fs.rm(root, { recursive: true, force: true });
-    await fs.rm(dir, { recursive: true, force: true });
-  });
+  const fx = sandboxFixture('timerandom');
 
   it('a container sees the time the host set, 3 days ahead; the guest kernel takes a seed and still serves random bytes', async () => {
-    const config = join(dir, 'config.toml');
-    await fs.writeFile(config, 'version = 1\n');
-    svc = makeSandboxService(await loadRuntime({ config, root }, nullLogger));
-    live = await svc.create('tr1', await readBundle(await makeBundle(['sleep', '300'])));
-    await svc.start(live);
+    const { svc, live } = await fx.start('version = 1\n', 'tr1');
     const agent = live.agent!;
 
     // A booted guest starts from the host's clock (QEMU's RTC): the jump below is the call's doing.
@@ -79,7 +52,6 @@ describe('setting the clock and reseeding the CRNG of a guest (real VM)', functi
     await agent.signal('tr1', '', 9);
     assert.equal(await agent.wait('tr1', ''), 137);
     await svc.finish(live, false);
-    svc = undefined;
-    live = undefined;
+    fx.finished();
   });
 });
