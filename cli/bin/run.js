@@ -21,9 +21,9 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === 'version')) {
     // No user-installed oclif plugins: Cella's plugins are npm packages named by its config.
     oclif.execute({ args: argv, loadOptions: { root: __dirname, userPlugins: false } }).catch(oclif.handle);
   };
-  // `state` and `list` with --root, as engines call them, skip oclif (see src/fast-path.ts).
+  // `state` and `list` with --root, as engines call them, and `config show` skip oclif (see src/fast-path.ts).
   const raw = process.argv.slice(2);
-  if (raw.includes('--root') || raw.some((a) => a.startsWith('--root='))) {
+  if (raw.includes('--root') || raw.some((a) => a.startsWith('--root=')) || (raw[0] === 'config' && raw[1] === 'show')) {
     require('../dist/fast-path').fastPath(raw).then((done) => { if (!done) full(); }, full);
   } else {
     full();

@@ -17,6 +17,9 @@ export interface GlobalOptions {
 
 /** A role a plugin is selected for: one per kind, plus `volumes` (a second storage plugin for the spec's mounts). */
 export type Role = PluginKind | 'volumes';
+/** The schema's default `runtime.cache_dir`. */
+const DEFAULT_CACHE_DIR = '/var/cache/cella';
+
 export const ROLES: readonly Role[] = ['hypervisor', 'agent', 'storage', 'volumes', 'network'];
 const KIND_OF: Record<Role, PluginKind> = { hypervisor: 'hypervisor', agent: 'agent', storage: 'storage', volumes: 'storage', network: 'network' };
 
@@ -74,7 +77,9 @@ export async function loadValidatedConfig(opts: GlobalOptions, file?: string): P
   const fragments: Record<string, object> = {};
   for (const rec of loader.discoverInstalled()) if (rec.status !== 'failed' && rec.schema) fragments[rec.manifest.id] = rec.schema;
   for (const rec of selected.values()) fragments[rec.manifest.id] = rec.schema ?? { type: 'object', additionalProperties: false };
-  const config = validateConfig(raw, composeSchema(fragments));
+  // The cache folder the config names (checked by the schema right after; a bad value only skips the cache).
+  const cacheDir = (raw.data.runtime as { cache_dir?: unknown } | undefined)?.cache_dir;
+  const config = validateConfig(raw, composeSchema(fragments), typeof cacheDir === 'string' && cacheDir.startsWith('/') ? cacheDir : DEFAULT_CACHE_DIR);
   return { raw, config, selected, loader };
 }
 

@@ -5,6 +5,7 @@ import { CORE_CONFIG_SCHEMA, type CellaConfig } from './core-schema';
 import type { RawConfig } from './config-loader';
 import { isTable } from './config-merge';
 import { problemLine, toProblems } from './config-problems';
+import { ValidatorCache } from './validator-cache';
 
 const compiled = new WeakMap<object, ValidateFunction>();
 
@@ -13,7 +14,7 @@ const compiled = new WeakMap<object, ValidateFunction>();
  * strict mode still rejects unknown keywords and keyword values of the wrong type. `optimize: false`
  * saves ~20 ms of code generation; one config object is validated per process, so speed there is moot.
  */
-function newAjv(checkMeta: boolean): Ajv {
+function newAjv(checkMeta: boolean, source = false): Ajv {
   // Loaded on first validation, not at import: ajv costs ~45 ms to require, more than the rest of the CLI start.
   const AjvClass = (require('ajv') as typeof import('ajv')).default;
   const ajv = new AjvClass({
@@ -24,7 +25,8 @@ function newAjv(checkMeta: boolean): Ajv {
     verbose: true,
     allowUnionTypes: true,
     validateSchema: checkMeta,
-    code: { optimize: checkMeta },
+    // `source` keeps the generated code, for the validator cache (validator-cache.ts).
+    code: { optimize: checkMeta, source },
   });
   ajv.addKeyword('x-problem');
   return ajv;
@@ -60,13 +62,24 @@ function pluginFragments(schema: object): [string, unknown][] {
   return Object.entries(plugins?.properties ?? {});
 }
 
-/** The compiled validator of `schema`, compiled once per schema object. Throws when the schema is invalid. */
-export function configValidator(schema: object): ValidateFunction {
+/**
+ * The compiled validator of `schema`, compiled once per schema object (and, given `cacheDir`, once per schema on
+ * this host: see ValidatorCache). Throws when the schema is invalid.
+ */
+export function configValidator(schema: object, cacheDir?: string): ValidateFunction {
   const cached = compiled.get(schema);
   if (cached) return cached;
-  let validate: ValidateFunction;
+  const cache = cacheDir === undefined ? undefined : new ValidatorCache(cacheDir);
+  const file = cache?.file(schema);
+  let validate = file === undefined ? undefined : cache!.load(file);
+  if (validate) {
+    compiled.set(schema, validate);
+    return validate;
+  }
   try {
-    validate = newAjv(false).compile(schema);
+    const ajv = newAjv(false, file !== undefined);
+    validate = ajv.compile(schema);
+    if (file !== undefined) cache!.save(file, ajv, validate);
   } catch (err) {
     // Find the plugin whose fragment breaks compilation, so the error names someone who can fix it.
     for (const [id, fragment] of pluginFragments(schema)) checkPrepared(id, fragment);
@@ -113,8 +126,9 @@ export function composeSchema(fragments: Record<string, object>): Record<string,
  * `raw` is not changed. Throws one E_CONFIG_INVALID listing every problem (`details.problems`), each
  * with the file that set the value; E_PLUGIN_MANIFEST when a plugin's fragment is not a valid schema.
  */
-export function validateConfig(raw: RawConfig, schema: object): CellaConfig {
-  const validate = configValidator(schema);
+/** `cacheDir`: where compiled validators may be kept (the product passes its cache folder; tests pass none). */
+export function validateConfig(raw: RawConfig, schema: object, cacheDir?: string): CellaConfig {
+  const validate = configValidator(schema, cacheDir);
   const data = structuredClone(raw.data);
   if (validate(data)) return data as unknown as CellaConfig;
   const problems = toProblems(validate.errors ?? [], data, raw.origins);

@@ -58,4 +58,17 @@ describe('state and list fast path (CLI)', function () {
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /yaml/);
   });
+
+  it('config show prints the same TOML and JSON as the full CLI, and a bad config fails the same way', async () => {
+    const bad = join(tempDir('fastbad'), 'bad.toml');
+    await fs.writeFile(bad, 'version = 1\n[sandbox]\ndefault_vcpus = "two"\n');
+    for (const args of [['config', 'show'], ['config', 'show', '--json'], ['config', 'show', '--config', config], ['config', 'show', '--config', bad]]) {
+      // `--debug` is a flag the fast path does not take: the full CLI answers.
+      const fast = await cella(args);
+      const full = await cella([...args, '--debug']);
+      assert.equal(fast.code, full.code, `${args.join(' ')}: exit codes\n${fast.stderr}\n${full.stderr}`);
+      assert.equal(fast.stdout, full.stdout, `${args.join(' ')}: stdout`);
+      if (args.includes(bad)) assert.match(fast.stderr, /sandbox\.default_vcpus: must be integer \(got "two"\)/);
+    }
+  });
 });
