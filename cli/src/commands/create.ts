@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { join, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import { readBundle, StateStore, writeFileAtomic } from '@cella/core';
+import { checkExecutable, readBundle, StateStore, writeFileAtomic } from '@cella/core';
 import { BaseCommand } from '../base-command';
 import { checkPreserveFds } from '../preserve-fds';
 import type { HolderOptions } from '../holder/holder-main';
@@ -31,6 +31,7 @@ export default class Create extends BaseCommand<typeof Create> {
     const bundle = await readBundle(flags.bundle);
     const consoleSocket = checkTerminal(bundle.spec.process?.terminal === true, flags['console-socket'], true, bundle.configFile);
     checkPreserveFds(flags['preserve-fds']);
+    await checkExecutable(bundle.spec, bundle.rootfs);
     // A container of a Kubernetes pod joins its pod sandbox's VM instead of booting one (docs/adr/0009).
     const pod = podMembership(bundle.spec.annotations, args.id, bundle.configFile);
     let pid: number;

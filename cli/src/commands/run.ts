@@ -2,7 +2,7 @@
 import { constants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import { E, readBundle, writeFileAtomic, type Bundle } from '@cella/core';
+import { checkExecutable, E, readBundle, writeFileAtomic, type Bundle } from '@cella/core';
 import { BaseCommand } from '../base-command';
 import { checkPreserveFds } from '../preserve-fds';
 import type { HolderOptions } from '../holder/holder-main';
@@ -40,6 +40,7 @@ export default class Run extends BaseCommand<typeof Run> {
     const terminal = bundle.spec.process?.terminal === true;
     const consoleSocket = checkTerminal(terminal, flags['console-socket'], flags.detach, bundle.configFile);
     checkPreserveFds(flags['preserve-fds']);
+    await checkExecutable(bundle.spec, bundle.rootfs);
     const pidFile = flags['pid-file'] && resolve(flags['pid-file']);
     if (flags.detach) await this.detached(args.id, bundle, g, consoleSocket, pidFile);
     else await this.foreground(args.id, bundle, g, terminal, pidFile);

@@ -7,3 +7,4 @@ export * from './signals';
 export * from './default-spec';
 export * from './spec-schema';
 export * from './go-json';
+export * from './executable';

@@ -17,4 +17,6 @@ export const OciErrors = defineErrorCodes('@cella/core/oci', {
   OCI_SIGNAL: 'InvalidArgument',
   /** `spec` into a bundle that already has a config.json. */
   OCI_SPEC_EXISTS: 'AlreadyExists',
+  /** The process's executable is not in the rootfs (or not executable): `create` and `run` refuse, as runc's. */
+  OCI_EXECUTABLE: 'InvalidArgument',
 });

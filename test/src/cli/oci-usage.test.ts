@@ -119,4 +119,22 @@ describe('OCI commands: usage errors and bad input (CLI, no VM)', function () {
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /invalid value "many" for flag --preserve-fds/);
   });
+
+  it('refuses a command the rootfs does not have at create, as runc does, for create, run and run -d', async () => {
+    for (const [arg0, text] of [['nosuch', 'exec: "nosuch": executable file not found in $PATH'], ['/bin/nosuch', 'exec: "/bin/nosuch": stat /bin/nosuch: no such file or directory']]) {
+      const bundle = await makeBundle([arg0!]);
+      for (const args of [['create', '--bundle', bundle, 'exe1'], ['run', '--bundle', bundle, 'exe2'], ['run', '-d', '--bundle', bundle, 'exe3']]) {
+        const r = await run(args);
+        assert.equal(r.code, 1, `cella ${args.join(' ')}: ${r.stderr}`);
+        assert.ok(r.stderr.includes(text!), `cella ${args.join(' ')}: ${r.stderr}`);
+        if (hasRunc) {
+          const theirs = spawnSync('runc', ['--root', runcRoot, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+          spawnSync('runc', ['--root', runcRoot, 'delete', '-f', args[args.length - 1]!], { stdio: 'ignore' });
+          assert.equal(theirs.status, 1);
+          assert.ok(theirs.stderr.replace(/\\"/g, '"').includes(text!), `runc's own text: ${theirs.stderr}`);
+        }
+      }
+    }
+    await fs.rm(runcRoot, { recursive: true, force: true });
+  });
 });
