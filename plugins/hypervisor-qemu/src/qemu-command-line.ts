@@ -16,6 +16,8 @@ export interface QemuArgsOptions {
   kernelParams: string[];
   /** True when a disk path is a block device (opened with `host_device`); default: under /dev/. */
   isHostDevice?: (path: string) => boolean;
+  /** Guest RAM as a shared memfd even without a virtio-fs device (a VM template: one may be hot-plugged later). */
+  sharedMemory?: boolean;
 }
 
 /** Ids of the empty PCIe root ports a q35 VM gets for hot-plugged devices. */
@@ -100,6 +102,11 @@ export function nicDeviceProps(machine: QemuMachine, device: Nic, bus?: string):
   };
 }
 
+/** The `-device`/`device_add` properties of a virtio-fs device on its chardev `fs-<id>`; `bus` is set for hot-plug. */
+export function fsDeviceProps(machine: QemuMachine, device: Extract<VmDevice, { kind: 'fs' }>, bus?: string): Record<string, string | number | undefined> {
+  return { driver: virtioModel(machine, 'fs'), id: device.id, chardev: `fs-${device.id}`, tag: device.tag, 'queue-size': device.queueSize, bus };
+}
+
 function deviceArgs(machine: QemuMachine, device: VmDevice, isHostDevice: (p: string) => boolean): string[] {
   switch (device.kind) {
     case 'block':
@@ -107,7 +114,7 @@ function deviceArgs(machine: QemuMachine, device: VmDevice, isHostDevice: (p: st
     case 'fs':
       return [
         '-chardev', qemuOption('socket', { id: `fs-${device.id}`, path: device.socketPath }),
-        ...deviceArg({ driver: virtioModel(machine, 'fs'), id: device.id, chardev: `fs-${device.id}`, tag: device.tag, 'queue-size': device.queueSize }),
+        ...deviceArg(fsDeviceProps(machine, device)),
       ];
     case 'net':
       return [...netBackendArgs(device), ...deviceArg(nicDeviceProps(machine, device))];
@@ -139,7 +146,7 @@ export function buildQemuArgs(spec: VmSpec, opts: QemuArgsOptions): string[] {
   const isHostDevice = opts.isHostDevice ?? defaultIsHostDevice;
   const q35 = opts.machine === 'q35';
   const machineProps = q35 ? {} : { acpi: false, 'x-option-roms': false };
-  const hasFs = spec.devices.some((d) => d.kind === 'fs');
+  const hasFs = spec.devices.some((d) => d.kind === 'fs') || opts.sharedMemory === true;
   const args: string[] = [
     '-name', escapeOptionValue(`cella-${spec.sandboxId}`),
     '-machine', qemuOption(opts.machine, { accel: opts.accel, ...machineProps, 'memory-backend': hasFs && !q35 ? 'cella-mem' : undefined }),

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { promises as fs } from 'node:fs';
 import type { Logger, VmDevice } from '@cella/core';
-import { blockdevFor, diskDeviceProps, HOTPLUG_PORTS, nicDeviceProps, SCSI_CONTROLLER_ID, virtioModel } from './qemu-command-line';
+import { blockdevFor, diskDeviceProps, fsDeviceProps, HOTPLUG_PORTS, nicDeviceProps, SCSI_CONTROLLER_ID, virtioModel } from './qemu-command-line';
 import type { QemuMachine } from './qemu-config';
 import { QemuErrors } from './qemu-errors';
 import { blockNodeName } from './qemu-option';
@@ -83,6 +83,31 @@ export class QemuDisks {
     }
     this.devices.set(device.id, { port });
     this.logger.info('NIC hot-plugged', { id: device.id, queues: device.queues });
+  }
+
+  /**
+   * A virtio-fs device (its virtiofsd listening already) on a free port: the chardev to virtiofsd, then the device.
+   * The VM's RAM must be a shared memfd (a VM template's is). It stays until the VM ends.
+   */
+  async addFs(device: Extract<VmDevice, { kind: 'fs' }>): Promise<void> {
+    checkVmDevice(device, 'device', this.machine);
+    if (this.devices.has(device.id)) specProblem('device.id', 'is used by another device', device.id);
+    const port = this.takePort();
+    const chardev = `fs-${device.id}`;
+    try {
+      await this.qmp.execute('chardev-add', { id: chardev, backend: { type: 'socket', data: { addr: { type: 'unix', data: { path: device.socketPath } }, server: false } } });
+      try {
+        await this.qmp.execute('device_add', Object.fromEntries(Object.entries(fsDeviceProps(this.machine, device, port)).filter(([, v]) => v !== undefined)));
+      } catch (err) {
+        await this.qmp.execute('chardev-remove', { id: chardev }).catch(() => undefined);
+        throw err;
+      }
+    } catch (err) {
+      this.freePorts.unshift(port);
+      throw err;
+    }
+    this.devices.set(device.id, { port });
+    this.logger.info('virtio-fs device hot-plugged', { id: device.id, tag: device.tag });
   }
 
   async remove(deviceId: string): Promise<void> {

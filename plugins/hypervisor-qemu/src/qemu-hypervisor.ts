@@ -144,6 +144,8 @@ export class QemuHypervisor implements Hypervisor {
       const args = buildQemuArgs(template ? { ...mapped.spec, devices: [] } : mapped.spec, {
         machine: this.config.machine, accel, cpuModel: this.config.cpu_model, qmpSocket, pidFile,
         extraArgs: this.config.extra_args, kernelParams: this.config.kernel_params, isHostDevice: (p) => hostDevices.has(p),
+        // A template's RAM (and so a restored VM's) is a shared memfd: virtio-fs can be added after the restore.
+        sharedMemory: template !== undefined || spec.forTemplate === true,
       });
       if (template) {
         for (const d of mapped.spec.devices) if (d.kind === 'net') args.push(...netBackendArgs(d));
@@ -172,7 +174,11 @@ export class QemuHypervisor implements Hypervisor {
       }
       this.disks = new QemuDisks(qmp, this.config.machine, template ? [] : spec.devices, this.logger);
       if (template) {
-        for (const d of mapped.spec.devices) await (d.kind === 'net' ? this.disks.addNic(d) : this.disks.add(d));
+        for (const d of mapped.spec.devices) {
+          if (d.kind === 'net') await this.disks.addNic(d);
+          else if (d.kind === 'fs') await this.disks.addFs(d);
+          else await this.disks.add(d);
+        }
         await qmp.execute('cont');
       }
       const status = await qmp.execute<{ status: string; running: boolean }>('query-status');

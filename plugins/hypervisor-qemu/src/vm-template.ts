@@ -9,7 +9,7 @@ import type { QmpClient } from './qmp-client';
 import { QemuErrors } from './qemu-errors';
 
 /** Bump when what a template holds, or how it is restored, changes: older templates are then never matched. */
-const FORMAT = 1;
+const FORMAT = 2;
 const STATE_FILE = 'state';
 const META_FILE = 'template.json';
 /** Templates kept in the folder: the newest, plus a few for other configs (sizes, machines) on the same host. */
@@ -36,14 +36,15 @@ export async function templateKey(spec: VmSpec, config: QemuConfig, binary: stri
 }
 
 /**
- * Why a VM with this spec cannot start from a template (undefined: it can). Disks and NICs are added to the
- * restored VM (a NIC's tap backend on the command line, its frontend hot-plugged); virtio-fs needs shared guest
- * memory, which the template does not have, and a vsock channel would keep the template's guest CID.
+ * Why a VM with this spec cannot start from a template (undefined: it can). Disks, NICs and virtio-fs devices are
+ * added to the restored VM (a NIC's tap backend on the command line, its frontend hot-plugged; the template's RAM is
+ * a shared memfd for vhost-user-fs); a vsock channel would keep the template's guest CID, a VFIO device cannot be
+ * hot-plugged here.
  */
 export function templateObstacle(spec: VmSpec, config: QemuConfig): string | undefined {
   if (config.machine !== 'q35') return `machine ${config.machine} has no hot-plug`;
   if (spec.agentChannel.kind !== 'virtio-serial') return `agent channel ${spec.agentChannel.kind}`;
-  const other = spec.devices.find((d) => d.kind !== 'block' && d.kind !== 'net');
+  const other = spec.devices.find((d) => d.kind === 'vfio');
   if (other) return `a ${other.kind} device (${other.id}) cannot be added to a restored VM yet`;
   if (spec.devices.length > HOTPLUG_PORTS.length) return `${spec.devices.length} devices, more than the ${HOTPLUG_PORTS.length} hot-plug ports`;
   return undefined;

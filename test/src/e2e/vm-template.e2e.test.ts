@@ -19,11 +19,14 @@ describe('VM templates (real QEMU save and restore)', function () {
   let dir: string;
   let root: string;
   let config: string;
+  let built: { code: number | null; stdout: string; stderr: string };
+  // Every test restores this template: it is made once, here (the first test checks how).
   before(async () => {
     dir = tempDir('tmpl');
     root = tempDir('root');
     config = join(dir, 'config.toml');
     await fs.writeFile(config, `version = 1\n[plugins."hypervisor.qemu"]\nvm_template = true\nvm_template_dir = "${join(dir, 'templates')}"\n`);
+    built = await cella(['image', 'build', '--json', '--config', config, '--root', root]);
   });
   afterEach(() => assertNothingLeft(root));
   after(async () => {
@@ -32,7 +35,6 @@ describe('VM templates (real QEMU save and restore)', function () {
   });
 
   it('image build saves a template once, and check reports it', async () => {
-    const built = await cella(['image', 'build', '--json', '--config', config, '--root', root]);
     assert.equal(built.code, 0, built.stderr);
     assert.match(built.stderr, /VM template: booting a VM to save it/);
     const template = JSON.parse(built.stdout).template as { key: string; dir: string; bytes: number };
@@ -106,5 +108,25 @@ describe('VM templates (real QEMU save and restore)', function () {
     } finally {
       net.remove();
     }
+  });
+
+  it('a virtio-fs sandbox restores too: the share is hot-plugged, host and container see each other\'s files', async () => {
+    const vfsConfig = join(dir, 'virtiofs.toml');
+    await fs.writeFile(vfsConfig, `${await fs.readFile(config, 'utf8')}[storage]\nplugin = "@cella/storage-virtiofs"\n`);
+    const vol = join(dir, 'shared-vol');
+    await fs.mkdir(vol, { recursive: true });
+    await fs.writeFile(join(vol, 'from-host'), 'written on the host\n');
+    const bundle = await makeBundle(['sh', '-c', 'cat /data/from-host; echo from the container > /data/from-guest; grep " / " /proc/mounts'], (s) => {
+      (s.mounts as unknown[]).push({ destination: '/data', type: 'bind', source: vol, options: ['rbind', 'rw'] });
+    });
+    const log = join(dir, 'vfs.log');
+    const r = await cella(['run', '--config', vfsConfig, '--root', root, '--debug', '--log', log, '--bundle', bundle, 'tvfs']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^written on the host$/m);
+    assert.match(r.stdout, /^\S+ \/ virtiofs /m, r.stdout);
+    assert.equal(await fs.readFile(join(vol, 'from-guest'), 'utf8'), 'from the container\n');
+    const text = await fs.readFile(log, 'utf8');
+    assert.match(text, /VM restored from a template/);
+    assert.match(text, /virtio-fs device hot-plugged/);
   });
 });

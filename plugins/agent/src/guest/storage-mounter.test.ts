@@ -90,4 +90,23 @@ describe('StorageMounter (fake: no VM, mount commands recorded)', () => {
     assert.equal(calls.filter((c) => c[0] === 'mount').length, 1);
     assert.equal(calls.filter((c) => c[0] === 'umount').length, 1);
   });
+
+  it('waits for a virtio-fs tag that shows up after the guest resumed (hot-plugged), loading virtiofs first; then gives up', async () => {
+    let fails = 3;
+    const flaky: CommandRunner = async (file, args) => {
+      calls.push([file, ...args]);
+      if (file === 'mount' && fails-- > 0) throw new Error('mount: mounting tag on m failed: No such file or directory');
+      return { stdout: '', stderr: '' };
+    };
+    const m = new StorageMounter({ run: flaky, logger: nullLogger, sysBlockDir: join(dir, 'sys'), devDir: '/dev', diskWaitMs: 2000 });
+    const s = { driver: 'virtio-fs', source: 'tag', fstype: 'virtiofs', options: [], mountPoint: join(dir, 'm') };
+    await m.mountAll([s]);
+    assert.deepEqual(calls.map((c) => c[0]), ['mount', 'modprobe', 'mount', 'mount', 'mount']);
+    fails = Infinity;
+    calls = [];
+    const quick = new StorageMounter({ run: flaky, logger: nullLogger, sysBlockDir: join(dir, 'sys'), devDir: '/dev', diskWaitMs: 200 });
+    const t = Date.now();
+    await assert.rejects(quick.mountAll([{ ...s, mountPoint: join(dir, 'n') }]));
+    assert.ok(Date.now() - t >= 200 && Date.now() - t < 2000, `gave up after ${Date.now() - t} ms`);
+  });
 });

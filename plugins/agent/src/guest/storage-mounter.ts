@@ -101,7 +101,8 @@ export class StorageMounter {
 
   /**
    * The guest loads virtiofs only when a sandbox needs it (not at boot): a virtio-fs mount that fails is
-   * retried once after `modprobe virtiofs` (a no-op when it is loaded or built in).
+   * retried after `modprobe virtiofs` (a no-op when it is loaded or built in) until the tag shows up — a device
+   * hot-plugged into a VM restored from a template is probed a moment after the guest resumes.
    */
   private async runMount(s: GuestStorage, args: string[]): Promise<void> {
     try {
@@ -109,7 +110,16 @@ export class StorageMounter {
     } catch (err) {
       if (s.driver !== 'virtio-fs') throw err;
       await this.options.run('modprobe', ['virtiofs']).catch((e: unknown) => this.options.logger.warn('modprobe virtiofs failed', { err: e }));
-      await this.options.run('mount', args);
+      const deadline = Date.now() + (this.options.diskWaitMs ?? 10_000);
+      for (;;) {
+        try {
+          await this.options.run('mount', args);
+          return;
+        } catch (e) {
+          if (Date.now() >= deadline) throw e;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
     }
   }
 
