@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { assertNothingLeft, CELLA, HELLO, listTree, makeBundle, processesMentioning, tempDir } from '../helpers/cella';
+import { assertNothingLeft, CELLA, listTree, makeBundle, processesMentioning, tempDir } from '../helpers/cella';
 import { ConsoleSocketListener } from '@cella/core/tty';
 import { beSubreaper, readMaster, waitAdopted } from '../helpers/console-socket';
-import { startContainerd, type Containerd } from '../helpers/containerd';
-import { buildOciImage } from '../helpers/oci-image';
+import { containerdWithImage, SHIM_ROOT, TEST_IMAGE } from '../helpers/containerd';
 import { runtime, type Runtime } from '../helpers/oci-runtime';
 
 const TYPE = 'io.kubernetes.cri.container-type';
@@ -276,32 +275,13 @@ describe('pod containers share their sandbox\'s VM (real CLI, real VM)', functio
   });
 });
 
-const IMAGE = 'docker.io/library/cella-busybox:latest';
-/** Where containerd-shim-runc-v2 keeps the runtime's state (its `--root`) for the default namespace. */
-const SHIM_ROOT = '/run/containerd/runc/default';
-
 /**
  * The same through real containerd: `ctr run --annotation` sets the CRI annotations, and the runc shim groups
  * containers by `io.kubernetes.cri.sandbox-id` into one shim, which runs `cella create` for each.
  */
 describe('pod containers through containerd\'s runc shim share one VM (real containerd, real VM)', function () {
   this.timeout(300_000);
-  let cdir: string;
-  let containerd: Containerd;
-
-  before(async function () {
-    if (spawnSync('containerd', ['--version']).status !== 0) this.skip();
-    cdir = tempDir('pod-containerd');
-    const archive = await buildOciImage(join(HELLO, 'rootfs'), cdir, IMAGE);
-    containerd = await startContainerd(cdir);
-    const imported = containerd.ctr(['image', 'import', archive]);
-    assert.equal(imported.code, 0, imported.stderr);
-  });
-
-  after(async () => {
-    await containerd?.stop();
-    if (cdir) await fs.rm(cdir, { recursive: true, force: true });
-  });
+  const cd = containerdWithImage('pod-containerd');
 
   /** QEMU processes of this test's containers (another test may run containers under the same shim root). */
   const podVms = (): string[] => qemus(`${SHIM_ROOT}/ctrpod-`);
@@ -310,28 +290,28 @@ describe('pod containers through containerd\'s runc shim share one VM (real cont
   it('ctr run with the CRI annotations: the member runs in the sandbox\'s VM and its status comes back', () => {
     const sb = 'ctrpod-sb';
     const pod = (type: string): string[] => ['--runc-binary', CELLA, '--annotation', `${TYPE}=${type}`, '--annotation', `${SANDBOX_ID}=${sb}`];
-    const run = containerd.ctr(['run', '-d', ...pod('sandbox'), IMAGE, sb, 'sleep', '300']);
+    const run = cd.containerd.ctr(['run', '-d', ...pod('sandbox'), TEST_IMAGE, sb, 'sleep', '300']);
     assert.equal(run.code, 0, run.stderr);
     try {
-      const m1 = containerd.ctr(['run', '-d', ...pod('container'), IMAGE, 'ctrpod-m1', 'sleep', '300']);
+      const m1 = cd.containerd.ctr(['run', '-d', ...pod('container'), TEST_IMAGE, 'ctrpod-m1', 'sleep', '300']);
       assert.equal(m1.code, 0, m1.stderr);
       assert.equal(podVms().length, 1, `one VM for the pod: ${podVms().join('\n')}`);
       assert.equal(qemus(join(SHIM_ROOT, sb)).length, 1, 'the sandbox\'s');
-      const inSb = containerd.ctr(['task', 'exec', '--exec-id', 'k1', sb, 'uname', '-r']);
-      const inM1 = containerd.ctr(['task', 'exec', '--exec-id', 'k2', 'ctrpod-m1', 'uname', '-r']);
+      const inSb = cd.containerd.ctr(['task', 'exec', '--exec-id', 'k1', sb, 'uname', '-r']);
+      const inM1 = cd.containerd.ctr(['task', 'exec', '--exec-id', 'k2', 'ctrpod-m1', 'uname', '-r']);
       assert.equal(inM1.code, 0, inM1.stderr);
       assert.notEqual(inM1.stdout.trim(), release());
       assert.equal(inM1.stdout, inSb.stdout, 'the same guest kernel');
-      const m2 = containerd.ctr(['run', '--rm', ...pod('container'), IMAGE, 'ctrpod-m2', 'sh', '-c', 'echo from m2; exit 3']);
+      const m2 = cd.containerd.ctr(['run', '--rm', ...pod('container'), TEST_IMAGE, 'ctrpod-m2', 'sh', '-c', 'echo from m2; exit 3']);
       assert.equal(m2.code, 3, m2.stderr);
       assert.equal(m2.stdout, 'from m2\n');
       assert.equal(podVms().length, 1);
     } finally {
       for (const id of ['ctrpod-m1', sb]) {
-        containerd.ctr(['task', 'kill', '-s', 'KILL', id]);
-        for (let i = 0; i < 100 && !new RegExp(`${id}\\s+\\d+\\s+STOPPED`).test(containerd.ctr(['task', 'ls']).stdout); i++) spawnSync('sleep', ['0.1']);
-        containerd.ctr(['task', 'delete', id]);
-        containerd.ctr(['container', 'delete', id]);
+        cd.containerd.ctr(['task', 'kill', '-s', 'KILL', id]);
+        for (let i = 0; i < 100 && !new RegExp(`${id}\\s+\\d+\\s+STOPPED`).test(cd.containerd.ctr(['task', 'ls']).stdout); i++) spawnSync('sleep', ['0.1']);
+        cd.containerd.ctr(['task', 'delete', id]);
+        cd.containerd.ctr(['container', 'delete', id]);
       }
     }
     assert.deepEqual(left(), [], 'delete removed every container\'s state');

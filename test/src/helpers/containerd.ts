@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
+import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
+import { HELLO, tempDir } from './cella';
+import { buildOciImage } from './oci-image';
 
 export interface Containerd {
   socket: string;
@@ -47,4 +50,30 @@ export async function startContainerd(dir: string): Promise<Containerd> {
       spawnSync('sh', ['-c', `grep -o " ${dir}[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l`]);
     },
   };
+}
+
+/** The busybox image the containerd tests build from the hello rootfs (no registry is reachable). */
+export const TEST_IMAGE = 'docker.io/library/cella-busybox:latest';
+/** Where containerd-shim-runc-v2 keeps the runtime's state (its `--root`) for the default namespace. */
+export const SHIM_ROOT = '/run/containerd/runc/default';
+
+/**
+ * Mocha hooks: a private containerd with TEST_IMAGE imported before the tests (skipped when containerd is not
+ * installed), stopped and removed after. Read `containerd` inside the tests.
+ */
+export function containerdWithImage(name: string): { readonly containerd: Containerd } {
+  const s = {} as { containerd: Containerd; dir?: string };
+  before(async function () {
+    if (spawnSync('containerd', ['--version']).status !== 0) this.skip();
+    s.dir = tempDir(name);
+    const archive = await buildOciImage(join(HELLO, 'rootfs'), s.dir, TEST_IMAGE);
+    s.containerd = await startContainerd(s.dir);
+    const imported = s.containerd.ctr(['image', 'import', archive]);
+    assert.equal(imported.code, 0, imported.stderr);
+  });
+  after(async () => {
+    await s.containerd?.stop();
+    if (s.dir) await fs.rm(s.dir, { recursive: true, force: true });
+  });
+  return s;
 }
