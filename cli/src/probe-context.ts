@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileJournal, nullLogger, type GuestImage, type SandboxContext, type VmSpec } from '@cella/core';
+import { FileJournal, nullLogger, vmSpecOf, type GuestImage, type SandboxContext, type VmSpec } from '@cella/core';
 import type { Runtime } from './runtime';
 
 /**
@@ -17,13 +17,7 @@ export async function probeContext(rt: Runtime): Promise<{ ctx: SandboxContext; 
   };
   return {
     ctx,
-    async vmSpec(image) {
-      const boot = await image.boot(ctx);
-      return {
-        sandboxId: ctx.id, vcpus: ctx.vcpus, memoryMiB: ctx.memoryMiB, kernel: boot.kernel, initrd: boot.initrd, image: boot.image,
-        kernelParams: boot.kernelParams, devices: [], agentChannel: boot.agentChannel, runDir: ctx.runDir, consoleLog: join(ctx.runDir, 'console.log'),
-      };
-    },
+    vmSpec: async (image) => vmSpecOf(ctx, await image.boot(ctx), []),
     dispose: () => fs.rm(dir, { recursive: true, force: true }),
   };
 }

@@ -20,4 +20,5 @@ export * from './plugin/semver-range';
 export * from './sandbox/sandbox-service';
 export * from './sandbox/sandbox-state';
 export * from './sandbox/stdio-relay';
+export * from './sandbox/vm-spec-of';
 export * from './oci';

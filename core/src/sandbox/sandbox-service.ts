@@ -20,6 +20,7 @@ import { isAlive, processStartTime } from '../state/proc';
 import type { StateStore } from '../state/state-store';
 import type { SandboxState } from './sandbox-state';
 import { pumpIn, pumpOut } from './stdio-relay';
+import { vmSpecOf } from './vm-spec-of';
 
 /** The plugins a sandbox is made with, resolved from the DI container. */
 export interface SandboxDrivers {
@@ -193,10 +194,7 @@ export class SandboxService {
       }
       const boot = await this.drivers.image.boot(ctx);
       hypervisor.onDidExit((exit) => { if (!exit.expected) live.onVmDied(exit); });
-      await hypervisor.start({
-        sandboxId: ctx.id, vcpus: ctx.vcpus, memoryMiB: ctx.memoryMiB, kernel: boot.kernel, initrd: boot.initrd, image: boot.image,
-        kernelParams: boot.kernelParams, devices: [], agentChannel: boot.agentChannel, runDir: ctx.runDir, consoleLog: join(ctx.runDir, 'console.log'), forTemplate: true,
-      });
+      await hypervisor.start(vmSpecOf(ctx, boot, [], { forTemplate: true }));
       const agent = this.drivers.agent(ctx);
       const died = new AbortController();
       live.vmDied.catch(() => died.abort());
@@ -284,11 +282,7 @@ export class SandboxService {
     const boot = await this.drivers.image.boot(ctx);
     live.hypervisor = this.drivers.hypervisor(ctx);
     live.hypervisor.onDidExit((exit) => { if (!exit.expected) live.onVmDied(exit); });
-    const vm = await live.hypervisor.start({
-      sandboxId: id, vcpus: ctx.vcpus, memoryMiB: ctx.memoryMiB, kernel: boot.kernel, initrd: boot.initrd, image: boot.image,
-      kernelParams: boot.kernelParams, devices: [...storage.devices, ...net.devices], agentChannel: boot.agentChannel,
-      runDir: ctx.runDir, consoleLog: join(ctx.runDir, 'console.log'),
-    });
+    const vm = await live.hypervisor.start(vmSpecOf(ctx, boot, [...storage.devices, ...net.devices]));
     await this.patchState(id, { vm: { pid: vm.pid, accel: vm.accel } });
     abort?.throwIfAborted();
     live.agent = this.drivers.agent(ctx);

@@ -15,7 +15,7 @@
 import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { FileJournal, GuestImage, HypervisorFactory, nullLogger, type SandboxContext } from '@cella/core';
+import { FileJournal, GuestImage, HypervisorFactory, nullLogger, vmSpecOf, type SandboxContext } from '@cella/core';
 import { loadRuntime } from '@cella/cli';
 import { resolve } from '@cella/core/di';
 import { CELLA, HELLO, tempDir } from '../helpers/cella';
@@ -57,10 +57,7 @@ async function floorOnce(root: string, i: number): Promise<number> {
   const hv = resolve(rt.container, HypervisorFactory)(ctx);
   const t = process.hrtime.bigint();
   const exited = new Promise<void>((resolve) => hv.onDidExit(() => resolve()));
-  await hv.start({
-    sandboxId: ctx.id, vcpus: ctx.vcpus, memoryMiB: ctx.memoryMiB, kernel: boot.kernel, initrd: boot.initrd, image: boot.image,
-    kernelParams: [...boot.kernelParams, 'cella.poweroff=1'], devices: [], agentChannel: boot.agentChannel, runDir, consoleLog: join(runDir, 'console.log'),
-  });
+  await hv.start(vmSpecOf(ctx, boot, [], { kernelParams: [...boot.kernelParams, 'cella.poweroff=1'] }));
   // The plugin unrefs the QEMU child (the VM may outlive the CLI): keep this process alive while waiting.
   const keepAlive = setInterval(() => undefined, 1000);
   await exited;
