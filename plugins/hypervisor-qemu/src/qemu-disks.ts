@@ -4,7 +4,7 @@ import type { Logger, VmDevice } from '@cella/core';
 import { blockdevFor, diskDeviceProps, fsDeviceProps, HOTPLUG_PORTS, nicDeviceProps, SCSI_CONTROLLER_ID, virtioModel } from './qemu-command-line';
 import type { QemuMachine } from './qemu-config';
 import { QemuErrors } from './qemu-errors';
-import { blockNodeName } from './qemu-option';
+import { blockNodeName, type OptionValue } from './qemu-option';
 import { checkVmDevice, specProblem } from './qemu-spec-check';
 import type { QmpClient } from './qmp-client';
 
@@ -35,23 +35,13 @@ export class QemuDisks {
     if (device.kind !== 'block') {
       throw QemuErrors.HYPERVISOR_HOTPLUG.create('Only block devices can be hot-plugged.', { details: { kind: device.kind, id: device.id } });
     }
-    checkVmDevice(device, 'device', this.machine);
-    if (this.devices.has(device.id)) {
-      specProblem('device.id', 'is used by another device', device.id);
-    }
+    this.checkNew(device);
     if (device.driver === 'virtio-scsi' && !this.scsiController) {
-      const port = this.takePort();
-      try {
-        await this.qmp.execute('device_add', { driver: virtioModel(this.machine, 'scsi'), id: SCSI_CONTROLLER_ID, bus: port });
-      } catch (err) {
-        this.freePorts.unshift(port);
-        throw err;
-      }
+      await this.onFreePort((port) => this.qmp.execute('device_add', { driver: virtioModel(this.machine, 'scsi'), id: SCSI_CONTROLLER_ID, bus: port }));
       this.scsiController = true;
     }
-    const port = device.driver === 'virtio-blk' ? this.takePort() : undefined;
     const hostDevice = (await fs.stat(device.path).catch(() => undefined))?.isBlockDevice() ?? false;
-    try {
+    const plug = async (port?: string): Promise<void> => {
       await this.qmp.execute('blockdev-add', blockdevFor(device, hostDevice));
       try {
         await this.qmp.execute('device_add', diskDeviceProps(this.machine, device, port));
@@ -59,10 +49,11 @@ export class QemuDisks {
         await this.qmp.execute('blockdev-del', { 'node-name': blockNodeName(device.id) }).catch(() => undefined);
         throw err;
       }
-    } catch (err) {
-      if (port) this.freePorts.unshift(port);
-      throw err;
-    }
+    };
+    // A virtio-blk disk takes a port of its own; a SCSI disk hangs off the controller.
+    let port: string | undefined;
+    if (device.driver === 'virtio-blk') port = await this.onFreePort(plug);
+    else await plug();
     this.devices.set(device.id, { disk: device, port });
     this.logger.info('Disk hot-plugged', { id: device.id, driver: device.driver, readOnly: device.readOnly });
   }
@@ -72,15 +63,8 @@ export class QemuDisks {
    * restored from a template gets its sandbox's NICs this way). It stays until the VM ends.
    */
   async addNic(device: Extract<VmDevice, { kind: 'net' }>): Promise<void> {
-    checkVmDevice(device, 'device', this.machine);
-    if (this.devices.has(device.id)) specProblem('device.id', 'is used by another device', device.id);
-    const port = this.takePort();
-    try {
-      await this.qmp.execute('device_add', Object.fromEntries(Object.entries(nicDeviceProps(this.machine, device, port)).filter(([, v]) => v !== undefined)));
-    } catch (err) {
-      this.freePorts.unshift(port);
-      throw err;
-    }
+    this.checkNew(device);
+    const port = await this.onFreePort((p) => this.qmp.execute('device_add', definedProps(nicDeviceProps(this.machine, device, p))));
     this.devices.set(device.id, { port });
     this.logger.info('NIC hot-plugged', { id: device.id, queues: device.queues });
   }
@@ -90,24 +74,37 @@ export class QemuDisks {
    * The VM's RAM must be a shared memfd (a VM template's is). It stays until the VM ends.
    */
   async addFs(device: Extract<VmDevice, { kind: 'fs' }>): Promise<void> {
-    checkVmDevice(device, 'device', this.machine);
-    if (this.devices.has(device.id)) specProblem('device.id', 'is used by another device', device.id);
-    const port = this.takePort();
+    this.checkNew(device);
     const chardev = `fs-${device.id}`;
-    try {
+    const port = await this.onFreePort(async (p) => {
       await this.qmp.execute('chardev-add', { id: chardev, backend: { type: 'socket', data: { addr: { type: 'unix', data: { path: device.socketPath } }, server: false } } });
       try {
-        await this.qmp.execute('device_add', Object.fromEntries(Object.entries(fsDeviceProps(this.machine, device, port)).filter(([, v]) => v !== undefined)));
+        await this.qmp.execute('device_add', definedProps(fsDeviceProps(this.machine, device, p)));
       } catch (err) {
         await this.qmp.execute('chardev-remove', { id: chardev }).catch(() => undefined);
         throw err;
       }
+    });
+    this.devices.set(device.id, { port });
+    this.logger.info('virtio-fs device hot-plugged', { id: device.id, tag: device.tag });
+  }
+
+  /** A device about to be added: valid for this machine, and its id not taken. */
+  private checkNew(device: VmDevice): void {
+    checkVmDevice(device, 'device', this.machine);
+    if (this.devices.has(device.id)) specProblem('device.id', 'is used by another device', device.id);
+  }
+
+  /** Runs `plug` with a free hot-plug port and returns the port; the port is free again when `plug` throws. */
+  private async onFreePort(plug: (port: string) => Promise<unknown>): Promise<string> {
+    const port = this.takePort();
+    try {
+      await plug(port);
     } catch (err) {
       this.freePorts.unshift(port);
       throw err;
     }
-    this.devices.set(device.id, { port });
-    this.logger.info('virtio-fs device hot-plugged', { id: device.id, tag: device.tag });
+    return port;
   }
 
   async remove(deviceId: string): Promise<void> {
@@ -141,4 +138,9 @@ export class QemuDisks {
     }
     return port;
   }
+}
+
+/** QMP `device_add` arguments: the properties that are set (the command line builder skips the rest the same way). */
+function definedProps(props: Record<string, OptionValue>): Record<string, string | number | boolean> {
+  return Object.fromEntries(Object.entries(props).filter((e): e is [string, string | number | boolean] => e[1] !== undefined));
 }
