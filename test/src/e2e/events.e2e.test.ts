@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import { strict as assert } from 'node:assert';
-import { spawn, spawnSync } from 'node:child_process';
-import { promises as fs } from 'node:fs';
-import { assertNothingLeft, CELLA, makeBundle, tempDir } from '../helpers/cella';
-import { type Result, type Runtime, runtime } from '../helpers/oci-runtime';
+import { spawn } from 'node:child_process';
+import { CELLA, makeBundle } from '../helpers/cella';
+import { differentialRoots, type Result, type Runtime, runtime } from '../helpers/oci-runtime';
 
 /** Streams `events` until `enough` lines (or the deadline), then stops it with SIGTERM as a user's Ctrl-C would. */
 function stream(root: string, args: string[], enough: (lines: string[]) => boolean, deadlineMs: number): Promise<string[]> {
@@ -41,22 +40,12 @@ function inOrder(sub: string[], all: string[]): boolean {
 /** `cella events` against real VMs, compared with `runc events` on the same bundle. */
 describe('cella events (real VM)', function () {
   this.timeout(300_000);
-  let root: string;
-  let runcRoot: string;
-  before(function () {
-    if (spawnSync('runc', ['--version']).status !== 0) this.skip();
-  });
-  beforeEach(() => { root = tempDir('root'); runcRoot = tempDir('runc'); });
-  afterEach(async () => {
-    assertNothingLeft(root);
-    await fs.rm(root, { recursive: true, force: true });
-    await fs.rm(runcRoot, { recursive: true, force: true });
-  });
+  const roots = differentialRoots();
 
   it('--stats reads cpu, memory and pids in the guest, in runc\'s shape; --interval streams; refusals match runc', async () => {
     const bundle = await makeBundle(['sh', '-c', 'while :; do :; done']);
-    const rt = runtime(process.execPath, [CELLA], root);
-    const runc = runtime('runc', [], runcRoot);
+    const rt = runtime(process.execPath, [CELLA], roots.root);
+    const runc = runtime('runc', [], roots.runcRoot);
     let theirs: Json;
     let theirZero: Result;
     let theirStopped: Result;
@@ -94,7 +83,7 @@ describe('cella events (real VM)', function () {
         assert.deepEqual(mine.filter((k) => !their.includes(k) && k !== 'cache'), [], `data.${path.join('.')}`);
       }
 
-      const lines = await stream(root, ['--interval', '1s', 'ev1'], (l) => l.length >= 2, 60_000);
+      const lines = await stream(roots.root, ['--interval', '1s', 'ev1'], (l) => l.length >= 2, 60_000);
       assert.ok(lines.length >= 2, `two lines with --interval 1s: ${lines.length}`);
       const totals = lines.slice(0, 2).map((l) => at(JSON.parse(l) as Json, 'data', 'cpu', 'usage').total as number);
       assert.ok(totals[1]! > totals[0]!, `cpu time grows: ${totals.join(' → ')}`);
@@ -134,11 +123,11 @@ describe('cella events (real VM)', function () {
     const bundle = await makeBundle(['sh', '-c', 'while :; do tail /dev/zero; done'], (spec) => {
       ((spec.linux as Json).resources as Json).memory = { limit: 16 * 1024 * 1024 };
     });
-    const rt = runtime(process.execPath, [CELLA], root);
+    const rt = runtime(process.execPath, [CELLA], roots.root);
     assert.equal(rt(['create', '--bundle', bundle, 'oom1']).code, 0);
     try {
       assert.equal(rt(['start', 'oom1']).code, 0);
-      const lines = await stream(root, ['--interval', '1s', 'oom1'], (l) => l.some((x) => x.includes('"type":"oom"')) && l.some((x) => x.includes('"type":"stats"')), 120_000);
+      const lines = await stream(roots.root, ['--interval', '1s', 'oom1'], (l) => l.some((x) => x.includes('"type":"oom"')) && l.some((x) => x.includes('"type":"stats"')), 120_000);
       assert.ok(lines.includes('{"type":"oom","id":"oom1"}'), lines.map((l) => l.slice(0, 60)).join('\n'));
       const stats = JSON.parse(lines.find((l) => l.includes('"type":"stats"'))!) as Json;
       assert.equal(at(stats, 'data', 'memory', 'usage').limit, 16 * 1024 * 1024, 'the limit crun set in the guest');

@@ -3,8 +3,8 @@ import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, promises as fs, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertNothingLeft, CELLA, listTree, makeBundle, processesMentioning, tempDir } from '../helpers/cella';
-import { type Result, type Runtime, runtime } from '../helpers/oci-runtime';
+import { CELLA, listTree, makeBundle, processesMentioning, tempDir } from '../helpers/cella';
+import { differentialRoots, type Result, type Runtime, runtime } from '../helpers/oci-runtime';
 
 async function waitStatus(rt: Runtime, id: string, want: string): Promise<Record<string, unknown>> {
   for (let i = 0; i < 300; i++) {
@@ -97,23 +97,13 @@ async function drive(rt: Runtime, bundle: string, id: string, pidFile: string): 
 /** Differential: the same bundles under runc and under cella (real VMs), compared as a user sees them. */
 describe('OCI lifecycle, differential against runc (real VM)', function () {
   this.timeout(300_000);
-  let root: string;
-  let runcRoot: string;
-  before(function () {
-    if (spawnSync('runc', ['--version']).status !== 0) this.skip();
-  });
-  beforeEach(() => { root = tempDir('root'); runcRoot = tempDir('runc'); });
-  afterEach(async () => {
-    assertNothingLeft(root);
-    await fs.rm(root, { recursive: true, force: true });
-    await fs.rm(runcRoot, { recursive: true, force: true });
-  });
+  const roots = differentialRoots();
 
   it('create, start, state, kill, delete and their refusals match runc', async () => {
     const bundle = await makeBundle(['sh', '-c', 'sleep 60']);
-    const runc = await drive(runtime('runc', [], runcRoot), bundle, 'diff1', join(runcRoot, 'pid'));
-    const cella = await drive(runtime(process.execPath, [CELLA], root), bundle, 'diff1', join(root, '..', `${root.split('/').pop()}.pid`));
-    await fs.rm(join(root, '..', `${root.split('/').pop()}.pid`), { force: true });
+    const runc = await drive(runtime('runc', [], roots.runcRoot), bundle, 'diff1', join(roots.runcRoot, 'pid'));
+    const cella = await drive(runtime(process.execPath, [CELLA], roots.root), bundle, 'diff1', join(roots.root, '..', `${roots.root.split('/').pop()}.pid`));
+    await fs.rm(join(roots.root, '..', `${roots.root.split('/').pop()}.pid`), { force: true });
     assert.deepEqual(cella.keys, runc.keys, 'state JSON keys');
     assert.deepEqual(cella.statuses, runc.statuses, 'status transitions');
     assert.deepEqual(cella.codes, runc.codes, 'exit codes');
@@ -131,7 +121,7 @@ describe('OCI lifecycle, differential against runc (real VM)', function () {
       assert.ok(runc.errors[step!]?.includes(text!), `runc ${step}: ${runc.errors[step!]}`);
       assert.ok(cella.errors[step!]?.includes(text!), `cella ${step}: ${cella.errors[step!]}`);
     }
-    assert.equal(existsSync(join(root, 'diff1')), false);
+    assert.equal(existsSync(join(roots.root, 'diff1')), false);
   });
 
   it('run -d returns with the container running, its pid file written and its output on our stdio; kill and delete as runc', async () => {
@@ -140,12 +130,12 @@ describe('OCI lifecycle, differential against runc (real VM)', function () {
     let runc: DetachedTrace;
     let cella: DetachedTrace;
     try {
-      runc = await driveDetached('runc', [], runcRoot, bundle, 'rund1', join(files, 'runc'));
-      cella = await driveDetached(process.execPath, [CELLA], root, bundle, 'rund1', join(files, 'cella'));
+      runc = await driveDetached('runc', [], roots.runcRoot, bundle, 'rund1', join(files, 'runc'));
+      cella = await driveDetached(process.execPath, [CELLA], roots.root, bundle, 'rund1', join(files, 'cella'));
     } finally {
       // A failure half-way must not leave either container running.
-      runtime('runc', [], runcRoot)(['delete', '--force', 'rund1']);
-      runtime(process.execPath, [CELLA], root)(['delete', '--force', 'rund1']);
+      runtime('runc', [], roots.runcRoot)(['delete', '--force', 'rund1']);
+      runtime(process.execPath, [CELLA], roots.root)(['delete', '--force', 'rund1']);
     }
     assert.deepEqual(runc, {
       code: 0, status: 'running', pidFile: 'digits', pidIsState: true, pidAlive: true, output: true,
@@ -162,8 +152,8 @@ describe('OCI lifecycle, differential against runc (real VM)', function () {
     };
     for (const [name, script, want] of [['0', 'echo out; exit 0', 0], ['7', 'echo out; exit 7', 7], ['term', 'echo out; kill -TERM $$', 143]] as const) {
       const bundle = await makeBundle(['sh', '-c', script], name === 'term' ? noPidNs : undefined);
-      const runc = runtime('runc', [], runcRoot)(['run', '--bundle', bundle, `run${name}`]);
-      const cella = runtime(process.execPath, [CELLA], root)(['run', '--bundle', bundle, `run${name}`]);
+      const runc = runtime('runc', [], roots.runcRoot)(['run', '--bundle', bundle, `run${name}`]);
+      const cella = runtime(process.execPath, [CELLA], roots.root)(['run', '--bundle', bundle, `run${name}`]);
       assert.equal(runc.code, want, runc.stderr);
       assert.equal(cella.code, runc.code, cella.stderr);
       assert.equal(cella.stdout, runc.stdout);
@@ -171,7 +161,7 @@ describe('OCI lifecycle, differential against runc (real VM)', function () {
   });
 
   it('exec (status, stdin, detached with a pid file, refusals), pause/resume, ps and update', async () => {
-    const rt = runtime(process.execPath, [CELLA], root);
+    const rt = runtime(process.execPath, [CELLA], roots.root);
     const bundle = await makeBundle(['sh', '-c', 'sleep 120']);
     assert.equal(rt(['create', '--bundle', bundle, 'ex1']).code, 0);
     assert.equal(rt(['start', 'ex1']).code, 0);
@@ -180,13 +170,13 @@ describe('OCI lifecycle, differential against runc (real VM)', function () {
       assert.equal(fg.code, 5, fg.stderr);
       assert.equal(fg.stdout, 'exec-out\n');
       assert.match(fg.stderr, /^exec-err$/m);
-      const cat = spawnSync(process.execPath, [CELLA, '--root', root, 'exec', 'ex1', 'cat'], { input: 'through stdin\n', encoding: 'utf8' });
+      const cat = spawnSync(process.execPath, [CELLA, '--root', roots.root, 'exec', 'ex1', 'cat'], { input: 'through stdin\n', encoding: 'utf8' });
       assert.equal(cat.status, 0, cat.stderr);
       assert.equal(cat.stdout, 'through stdin\n');
-      const pidFile = `${root}.exec.pid`;
-      const out = `${root}.exec.out`;
+      const pidFile = `${roots.root}.exec.pid`;
+      const out = `${roots.root}.exec.out`;
       const fd = openSync(out, 'w');
-      const det = spawnSync(process.execPath, [CELLA, '--root', root, 'exec', '-d', '--pid-file', pidFile, 'ex1', 'sh', '-c', 'echo detached'], { stdio: ['ignore', fd, fd] });
+      const det = spawnSync(process.execPath, [CELLA, '--root', roots.root, 'exec', '-d', '--pid-file', pidFile, 'ex1', 'sh', '-c', 'echo detached'], { stdio: ['ignore', fd, fd] });
       closeSync(fd);
       assert.equal(det.status, 0);
       assert.match(readFileSync(pidFile, 'utf8'), /^\d+$/);
@@ -197,15 +187,15 @@ describe('OCI lifecycle, differential against runc (real VM)', function () {
       // A malformed or missing --process file: named, nothing made; 255 as runc 1.1.5 ("exec failed: invalid character …").
       const procFile = join(tempDir('proc'), 'process.json');
       writeFileSync(procFile, '{ "args": [');
-      const before = { files: listTree(root), processes: processesMentioning(root) };
+      const before = { files: listTree(roots.root), processes: processesMentioning(roots.root) };
       for (const file of [procFile, `${procFile}.missing`]) {
         const r = rt(['exec', '--process', file, 'ex1']);
         assert.equal(r.code, 255, r.stderr);
         assert.ok(r.stderr.includes(file), `names ${file}: ${r.stderr}`);
       }
-      assert.deepEqual(listTree(root), before.files, 'no file made');
+      assert.deepEqual(listTree(roots.root), before.files, 'no file made');
       // (The detached exec above may still be ending: a process may go, none may come.)
-      assert.deepEqual(processesMentioning(root).filter((p) => !before.processes.includes(p)), [], 'no process made');
+      assert.deepEqual(processesMentioning(roots.root).filter((p) => !before.processes.includes(p)), [], 'no process made');
       const bad = rt(['exec', 'ex1', 'no-such-command']);
       assert.equal(bad.code, 255);
       assert.equal(rt(['exec', 'missing', 'true']).code, 255);
