@@ -9,6 +9,7 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === 'version')) {
   const pkg = require('../package.json');
   process.stdout.write(`${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`);
 } else {
+  require('./seal-fds.js');
   // Compile cache: later starts skip V8's parse/compile (Node >= 22.1; a no-op before).
   try { require('node:module').enableCompileCache?.(); } catch { /* older Node */ }
   // containerd, setpriv and init systems may start us with no HOME or SHELL, as a uid with no

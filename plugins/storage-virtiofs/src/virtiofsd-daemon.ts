@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { isAlive, processStartTime, sleep, terminateProcess, type Journal } from '@cella/core';
+import { confinedCommand } from '@cella/core/process';
 import type { VirtiofsdBinary } from './virtiofsd-binary';
 import { VirtiofsErrors } from './virtiofs-errors';
 
@@ -22,8 +23,8 @@ async function isSocket(p: string): Promise<boolean> {
 }
 
 /**
- * One running virtiofsd, started in its own session (it outlives the runtime process that started it) and
- * recorded in the journal (`process` with pid and start time) before it is spawned.
+ * One running virtiofsd, started in its own session and killed by the kernel when the runtime process that
+ * started it dies (PR_SET_PDEATHSIG, docs/adr/0012), recorded in the journal (`process` with pid and start time) before it is spawned.
  */
 export class VirtiofsdDaemon {
   private constructor(readonly pid: number, private readonly startTime: string | undefined,
@@ -36,7 +37,9 @@ export class VirtiofsdDaemon {
     let exited: string | undefined;
     let pid: number | undefined;
     try {
-      const child = spawn(o.binary.path, o.args, { detached: true, stdio: ['ignore', log.fd, log.fd] });
+      // Its own session (a Ctrl-C to the CLI does not reach it), but it dies with the process that started it.
+      const cmd = confinedCommand(o.binary.path, o.args);
+      const child = spawn(cmd.file, cmd.args, { detached: true, stdio: ['ignore', log.fd, log.fd] });
       child.on('exit', (code, signal) => { exited = signal ?? `exit code ${String(code)}`; });
       const spawnError = await new Promise<Error | undefined>((resolve) => {
         child.once('error', resolve);
