@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Installs the Debian packages a Cella host needs, and nothing else (the guest image is made by
+# Installs the Debian packages a Cella host needs and makes the system user QEMU runs as, nothing else (the guest image is made by
 # `cella image build`). Idempotent: packages already installed are left alone, and apt's lists are
 # only refreshed when something must be installed or when they are empty.
 set -euo pipefail
 
-PACKAGES=(qemu-system-x86 qemu-utils busybox-static crun runc containerd kmod cpio e2fsprogs iproute2 gzip)
+PACKAGES=(util-linux qemu-system-x86 qemu-utils busybox-static crun runc containerd kmod cpio e2fsprogs iproute2 gzip)
 
 say() { printf 'setup-host: %s\n' "$*"; }
 
@@ -30,6 +30,15 @@ done
 lists_empty=1
 if compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
   lists_empty=0
+fi
+
+# The unprivileged user QEMU runs as (docs/adr/0012; the runtime makes it too when it is missing).
+VMM_USER=cella-vmm
+if id -u "$VMM_USER" >/dev/null 2>&1; then
+  say "user $VMM_USER present (uid $(id -u "$VMM_USER"))"
+else
+  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$VMM_USER"
+  say "made system user $VMM_USER (uid $(id -u "$VMM_USER"))"
 fi
 
 if [[ ${#missing[@]} -eq 0 && $lists_empty -eq 0 ]]; then

@@ -30,6 +30,19 @@ describe('QemuHostChecks', () => {
     assert.match(missing.detail, /\/nope\/qemu/);
   });
 
+  it('reports QEMU\'s posture: seccomp on and an unprivileged user by default, warnings when either is turned off', async () => {
+    const lines = await new QemuHostChecks({ user: 'cella-no-such-user' }, { cache }).run();
+    assert.deepEqual(line(lines, 'QEMU seccomp'), { name: 'QEMU seccomp', status: 'pass', detail: 'on: -sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny' });
+    const user = line(lines, 'QEMU user');
+    assert.equal(user.status, 'warn');
+    assert.match(user.detail, /^cella-no-such-user \(not made yet.*no capabilities/);
+    const root = line(await new QemuHostChecks({ user: 'root' }, { cache }).run(), 'QEMU user');
+    assert.equal(root.status, 'fail');
+    const off = await new QemuHostChecks({ rootless: false, seccomp_sandbox: false }, { cache }).run();
+    assert.equal(line(off, 'QEMU seccomp').status, 'warn');
+    assert.match(line(off, 'QEMU user').detail, /^root with every capability \(rootless = false\)/);
+  });
+
   it('reports the host devices QEMU uses, warning for vhost ones and failing without /dev/net/tun', async () => {
     const lines = await new QemuHostChecks({}, { cache }).run();
     const expect = (name: string, missingStatus: string, missingText: RegExp): void => {

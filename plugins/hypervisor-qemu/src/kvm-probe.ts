@@ -4,9 +4,9 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeFileAtomic, type Logger } from '@cella/core';
+import { confinedCommand } from '@cella/core/process';
 import { isPvmHost, kvmDeviceProblem, qemuVersion } from './qemu-binary';
 import { rootDiskArgs } from './qemu-command-line';
-import { fileExists } from './qemu-process';
 
 export interface AccelVerdict {
   accel: 'kvm' | 'tcg';
@@ -28,7 +28,6 @@ export interface ProbeOptions {
 /** What the guest's init prints on the console before it powers off when booted with `cella.poweroff=1`. */
 export const POWEROFF_MARKER = 'CELLA-POWEROFF';
 const KEEP_CONSOLE_BYTES = 64 * 1024;
-const SETPRIV = '/usr/bin/setpriv';
 
 interface CacheFile {
   version: 1;
@@ -86,11 +85,10 @@ async function bootUnderKvm(opts: ProbeOptions): Promise<{ verdict: AccelVerdict
   if (opts.image) args.push(...rootDiskArgs('q35', opts.image, opts.image.startsWith('/dev/')));
   opts.logger.debug('Booting the guest once under KVM to see whether KVM works', { timeoutMs: opts.timeoutMs });
   const started = Date.now();
-  // setpriv --pdeathsig: should this process die mid-probe, the kernel kills the probe QEMU too (a hung
-  // KVM boot would otherwise spin forever). Without setpriv, only the timeout below protects.
-  const setpriv = (await fileExists(SETPRIV)) ? [SETPRIV, '--pdeathsig', 'KILL', '--'] : [];
-  const [file, ...argv] = [...setpriv, opts.qemu, ...args];
-  const child = spawn(file!, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Should this process die mid-probe, the kernel kills the probe QEMU too (a hung KVM boot would otherwise
+  // spin forever). It runs as root: it only tells whether KVM boots the guest, and is over within the timeout.
+  const cmd = confinedCommand(opts.qemu, args);
+  const child = spawn(cmd.file, cmd.args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let consoleText = '';
   let stderr = '';
   const keep = (text: string, chunk: Buffer): string => (text + chunk.toString('utf8')).slice(-KEEP_CONSOLE_BYTES);

@@ -32,6 +32,29 @@ function specError(fn: () => unknown, field: string): void {
 }
 
 describe('buildQemuArgs', () => {
+  it('with handles, names no sandbox path: QMP and agent on listening fds, disks as fd sets, kernel through /proc/self/fd, console on stdout, seccomp on', () => {
+    const disk: VmDevice = { kind: 'block', id: 'd1', path: '/run/cella/sb1/rootfs.img', readOnly: false, format: 'raw', driver: 'virtio-blk', serial: 's1' };
+    const fs: VmDevice = { kind: 'fs', id: 'f1', socketPath: '/run/cella/sb1/vfs/vhost.sock', tag: 'cella', queueSize: 1024 };
+    const args = buildQemuArgs(spec({ devices: [disk, fs], image: '/cache/root.img' }), {
+      machine: 'q35', accel: 'tcg', extraArgs: [], kernelParams: [], seccompSandbox: true,
+      handles: { qmpFd: 3, agentFd: 4, kernelFd: 5, initrdFd: 6, console: 'stdio', fsFds: new Map([['f1', 7]]), diskFds: new Map([['/cache/root.img', 8], [disk.path, 9]]) },
+    });
+    assert.ok(!args.some((a) => a.includes('/run/cella/sb1')), args.join(' '));
+    assert.deepEqual(values(args, '-mon'), ['chardev=cella-qmp,mode=control']);
+    assert.ok(values(args, '-chardev').includes('socket,id=cella-qmp,fd=3,server=on,wait=off'));
+    assert.ok(values(args, '-chardev').includes('socket,id=cella-agent,fd=4,server=on,wait=off'));
+    assert.ok(values(args, '-chardev').includes('socket,id=fs-f1,fd=7'));
+    assert.ok(values(args, '-chardev').includes('stdio,id=cella-console,signal=off'));
+    assert.deepEqual(values(args, '-kernel'), ['/proc/self/fd/5']);
+    assert.deepEqual(values(args, '-initrd'), ['/proc/self/fd/6']);
+    assert.deepEqual(values(args, '-add-fd'), ['fd=8,set=1', 'fd=9,set=2']);
+    assert.ok(values(args, '-blockdev').some((b) => b.includes('file.filename=/dev/fdset/1') && b.includes('read-only=on')));
+    assert.ok(values(args, '-blockdev').some((b) => b.includes('file.filename=/dev/fdset/2') && b.includes('read-only=off')));
+    assert.deepEqual(values(args, '-sandbox'), ['on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny']);
+    assert.deepEqual(values(args, '-pidfile'), []);
+    assert.deepEqual(values(buildQemuArgs(spec(), OPTS), '-sandbox'), [], 'the filter is the caller\'s choice');
+  });
+
   it('builds a q35 TCG machine with cpu max, memory, kernel, console file, QMP and pid file', () => {
     const args = buildQemuArgs(spec(), OPTS);
     assert.deepEqual(values(args, '-machine'), ['q35,accel=tcg']);

@@ -2,15 +2,21 @@
 import { GUEST_ROOT_SERIAL, type AgentChannel, type VmDevice, type VmSpec } from '@cella/core';
 import type { QemuMachine } from './qemu-config';
 import { blockNodeName, escapeOptionValue, qemuOption } from './qemu-option';
-import { checkVmSpec } from './qemu-spec-check';
+import { checkVmSpec, specProblem } from './qemu-spec-check';
 
 export interface QemuArgsOptions {
   machine: QemuMachine;
   accel: 'kvm' | 'tcg';
   /** `-cpu`; unset: `host` under KVM, `max` under TCG. */
   cpuModel?: string;
-  qmpSocket: string;
-  pidFile: string;
+  /** A QMP server socket QEMU makes itself (needs write access to its folder); `handles.qmpFd` wins. */
+  qmpSocket?: string;
+  /** `-pidfile` (QEMU writes it itself); unset: none, the runtime knows the pid from spawn. */
+  pidFile?: string;
+  /** What QEMU gets as inherited fds instead of paths it would open itself (it may run unprivileged: docs/adr/0012). */
+  handles?: QemuHandles;
+  /** `-sandbox on,…`: QEMU's seccomp filter, denying obsolete calls, privilege changes, fork/exec and resource control. */
+  seccompSandbox?: boolean;
   extraArgs: string[];
   /** Appended after the spec's parameters and `console=ttyS0`. */
   kernelParams: string[];
@@ -19,6 +25,31 @@ export interface QemuArgsOptions {
   /** Guest RAM as a shared memfd even without a virtio-fs device (a VM template: one may be hot-plugged later). */
   sharedMemory?: boolean;
 }
+
+/**
+ * Fds (as numbered in QEMU) the runtime opened for QEMU. Every one is optional: what is missing is opened by
+ * path as before. `console: 'stdio'` sends the serial console to QEMU's stdout (the runtime bounds the log).
+ */
+export interface QemuHandles {
+  /** A listening unix socket for QMP. */
+  qmpFd?: number;
+  /** A listening unix socket for the virtio-serial agent channel. */
+  agentFd?: number;
+  /** A connected socket to virtiofsd per fs device id. */
+  fsFds?: ReadonlyMap<string, number>;
+  /** An open fd per disk path (the root image, block devices): each becomes an fd set (`-add-fd`), `/dev/fdset/<n>`. */
+  diskFds?: ReadonlyMap<string, number>;
+  console?: 'stdio';
+  /**
+   * The kernel and initrd, opened read-only: QEMU reads them through `/proc/self/fd/<n>`, which skips the rights
+   * on their folders (a state or test folder may be 0700) but still checks the file's own mode.
+   */
+  kernelFd?: number;
+  initrdFd?: number;
+}
+
+/** QEMU's seccomp filter with every optional denial (QEMU >= 2.11). */
+export const SECCOMP_SANDBOX = 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny';
 
 /** Ids of the empty PCIe root ports a q35 VM gets for hot-plugged devices. */
 export const HOTPLUG_PORTS: readonly string[] = ['cella-hp0', 'cella-hp1', 'cella-hp2', 'cella-hp3'];
@@ -107,15 +138,20 @@ export function fsDeviceProps(machine: QemuMachine, device: Extract<VmDevice, { 
   return { driver: virtioModel(machine, 'fs'), id: device.id, chardev: `fs-${device.id}`, tag: device.tag, 'queue-size': device.queueSize, bus };
 }
 
-function deviceArgs(machine: QemuMachine, device: VmDevice, isHostDevice: (p: string) => boolean): string[] {
+/** The host side of a virtio-fs device (`-chardev` to virtiofsd): on a restored VM's command line, as for NICs. */
+export function fsBackendArgs(device: Extract<VmDevice, { kind: 'fs' }>, fd?: number): string[] {
+  return ['-chardev', qemuOption('socket', { id: `fs-${device.id}`, ...(fd !== undefined ? { fd } : { path: device.socketPath }) })];
+}
+
+/** A disk path as QEMU opens it: an fd set when the runtime opened it (`-add-fd` from `fdSetArgs`). */
+type DiskFile = (path: string) => string;
+
+function deviceArgs(machine: QemuMachine, device: VmDevice, isHostDevice: (p: string) => boolean, handles: QemuHandles, diskFile: DiskFile): string[] {
   switch (device.kind) {
     case 'block':
-      return ['-blockdev', blockdevArg(blockdevFor(device, isHostDevice(device.path))), ...deviceArg(diskDeviceProps(machine, device))];
+      return ['-blockdev', blockdevArg(blockdevFor({ ...device, path: diskFile(device.path) }, isHostDevice(device.path))), ...deviceArg(diskDeviceProps(machine, device))];
     case 'fs':
-      return [
-        '-chardev', qemuOption('socket', { id: `fs-${device.id}`, path: device.socketPath }),
-        ...deviceArg(fsDeviceProps(machine, device)),
-      ];
+      return [...fsBackendArgs(device, handles.fsFds?.get(device.id)), ...deviceArg(fsDeviceProps(machine, device))];
     case 'net':
       return [...netBackendArgs(device), ...deviceArg(nicDeviceProps(machine, device))];
     case 'vfio':
@@ -123,10 +159,11 @@ function deviceArgs(machine: QemuMachine, device: VmDevice, isHostDevice: (p: st
   }
 }
 
-function agentArgs(machine: QemuMachine, channel: AgentChannel): string[] {
+function agentArgs(machine: QemuMachine, channel: AgentChannel, agentFd: number | undefined): string[] {
   if (channel.kind === 'virtio-serial') {
+    const at = agentFd !== undefined ? { fd: agentFd } : { path: channel.socketPath };
     return [
-      '-chardev', qemuOption('socket', { id: 'cella-agent', path: channel.socketPath, server: true, wait: false }),
+      '-chardev', qemuOption('socket', { id: 'cella-agent', ...at, server: true, wait: false }),
       ...deviceArg({ driver: virtioModel(machine, 'serial'), id: 'cella-vserial' }),
       ...deviceArg({ driver: 'virtserialport', id: 'cella-agent-port', bus: 'cella-vserial.0', chardev: 'cella-agent', name: channel.name }),
     ];
@@ -147,6 +184,12 @@ export function buildQemuArgs(spec: VmSpec, opts: QemuArgsOptions): string[] {
   const q35 = opts.machine === 'q35';
   const machineProps = q35 ? {} : { acpi: false, 'x-option-roms': false };
   const hasFs = spec.devices.some((d) => d.kind === 'fs') || opts.sharedMemory === true;
+  const handles = opts.handles ?? {};
+  const fdSets = new Map<string, number>();
+  const diskFile: DiskFile = (p) => {
+    const set = fdSets.get(p);
+    return set === undefined ? p : `/dev/fdset/${set}`;
+  };
   const args: string[] = [
     '-name', escapeOptionValue(`cella-${spec.sandboxId}`),
     '-machine', qemuOption(opts.machine, { accel: opts.accel, ...machineProps, 'memory-backend': hasFs && !q35 ? 'cella-mem' : undefined }),
@@ -156,24 +199,37 @@ export function buildQemuArgs(spec: VmSpec, opts: QemuArgsOptions): string[] {
     '-nodefaults', '-no-user-config', '-nographic', '-display', 'none',
     // A guest reboot ends the VM: the runtime decides what happens next.
     '-no-reboot',
-    '-kernel', spec.kernel,
+    '-kernel', handles.kernelFd !== undefined ? `/proc/self/fd/${handles.kernelFd}` : spec.kernel,
   ];
-  if (spec.initrd !== undefined) args.push('-initrd', spec.initrd);
+  if (spec.initrd !== undefined) args.push('-initrd', handles.initrdFd !== undefined ? `/proc/self/fd/${handles.initrdFd}` : spec.initrd);
   args.push('-append', [...spec.kernelParams, 'console=ttyS0', ...opts.kernelParams].join(' '));
-  args.push('-chardev', qemuOption('file', { id: 'cella-console', path: spec.consoleLog }), '-serial', 'chardev:cella-console');
-  args.push('-qmp', qemuOption(`unix:${escapeOptionValue(opts.qmpSocket)}`, { server: true, wait: false }));
-  args.push('-pidfile', opts.pidFile);
+  const consoleDev = handles.console === 'stdio' ? qemuOption('stdio', { id: 'cella-console', signal: false }) : qemuOption('file', { id: 'cella-console', path: spec.consoleLog });
+  args.push('-chardev', consoleDev, '-serial', 'chardev:cella-console');
+  if (handles.qmpFd !== undefined) {
+    args.push('-chardev', qemuOption('socket', { id: 'cella-qmp', fd: handles.qmpFd, server: true, wait: false }), '-mon', 'chardev=cella-qmp,mode=control');
+  } else if (opts.qmpSocket !== undefined) {
+    args.push('-qmp', qemuOption(`unix:${escapeOptionValue(opts.qmpSocket)}`, { server: true, wait: false }));
+  } else {
+    specProblem('qmpSocket', 'is needed when no QMP fd is handed over', undefined);
+  }
+  if (opts.pidFile !== undefined) args.push('-pidfile', opts.pidFile);
+  if (opts.seccompSandbox) args.push('-sandbox', SECCOMP_SANDBOX);
+  for (const [p, fd] of handles.diskFds ?? []) {
+    const set = fdSets.size + 1;
+    fdSets.set(p, set);
+    args.push('-add-fd', qemuOption(undefined, { fd, set }));
+  }
   if (hasFs) {
     // vhost-user-fs needs guest RAM that virtiofsd can map: a shared memfd.
     args.push('-object', qemuOption('memory-backend-memfd', { id: 'cella-mem', size: `${spec.memoryMiB}M`, share: true }));
     if (q35) args.push('-numa', 'node,memdev=cella-mem');
   }
-  if (spec.image !== undefined) args.push(...rootDiskArgs(opts.machine, spec.image, isHostDevice(spec.image)));
+  if (spec.image !== undefined) args.push(...rootDiskArgs(opts.machine, diskFile(spec.image), isHostDevice(spec.image)));
   if (spec.devices.some((d) => d.kind === 'block' && d.driver === 'virtio-scsi')) {
     args.push(...deviceArg({ driver: virtioModel(opts.machine, 'scsi'), id: SCSI_CONTROLLER_ID }));
   }
-  for (const device of spec.devices) args.push(...deviceArgs(opts.machine, device, isHostDevice));
-  args.push(...agentArgs(opts.machine, spec.agentChannel));
+  for (const device of spec.devices) args.push(...deviceArgs(opts.machine, device, isHostDevice, handles, diskFile));
+  args.push(...agentArgs(opts.machine, spec.agentChannel, handles.agentFd));
   if (q35) {
     HOTPLUG_PORTS.forEach((id, i) => args.push(...deviceArg({ driver: 'pcie-root-port', id, bus: 'pcie.0', chassis: i + 1 })));
   }

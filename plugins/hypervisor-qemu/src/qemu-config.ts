@@ -15,6 +15,14 @@ export interface QemuConfig {
   vm_template: boolean;
   /** Where VM templates are kept; unset: `<cache_dir>/vm-templates`. */
   vm_template_dir?: string;
+  /** Run QEMU as `user` with no capabilities and no_new_privs (docs/adr/0012). */
+  rootless: boolean;
+  /** The system user QEMU runs as when `rootless`; made when missing. */
+  user: string;
+  /** `-sandbox on,…` (QEMU's seccomp filter). */
+  seccomp_sandbox: boolean;
+  /** Bound of `console.log`; past it the oldest half is dropped. */
+  console_log_max_bytes: number;
 }
 
 export type QemuMachine = 'q35' | 'microvm';
@@ -29,6 +37,10 @@ export const QEMU_CONFIG_DEFAULTS: Readonly<QemuConfig> = Object.freeze({
   kernel_params: [],
   stop_timeout_ms: 5000,
   vm_template: false,
+  rootless: true,
+  user: 'cella-vmm',
+  seccomp_sandbox: true,
+  console_log_max_bytes: 1024 * 1024,
 });
 
 /** Fill what the loader would fill from the schema's defaults. */

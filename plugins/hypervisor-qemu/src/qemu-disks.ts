@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-import { promises as fs } from 'node:fs';
+import { closeSync, openSync, promises as fs } from 'node:fs';
 import type { Logger, VmDevice } from '@cella/core';
+import { connectUnixFd } from '@cella/core/process';
 import { blockdevFor, diskDeviceProps, fsDeviceProps, HOTPLUG_PORTS, nicDeviceProps, SCSI_CONTROLLER_ID, virtioModel } from './qemu-command-line';
 import type { QemuMachine } from './qemu-config';
 import { QemuErrors } from './qemu-errors';
@@ -12,6 +13,8 @@ type Disk = Extract<VmDevice, { kind: 'block' }>;
 
 /** How long the guest may take to release an unplugged device (slow under TCG). */
 const UNPLUG_TIMEOUT_MS = 30_000;
+/** Fd sets of hot-plugged disks are numbered from here (the command line's start at 1). */
+const FIRST_HOTPLUG_FDSET = 1000;
 
 /**
  * Block hot-plug on a running q35 VM: `blockdev-add` + `device_add` on a free PCIe root port, and back
@@ -19,7 +22,8 @@ const UNPLUG_TIMEOUT_MS = 30_000;
  */
 export class QemuDisks {
   /** Every device id in the VM, cold- or hot-plugged; disks with the port they hold. */
-  private readonly devices = new Map<string, { disk?: Disk; port?: string }>();
+  private readonly devices = new Map<string, { disk?: Disk; port?: string; fdSet?: number }>();
+  private nextFdSet = FIRST_HOTPLUG_FDSET;
   private readonly freePorts = [...HOTPLUG_PORTS];
   private scsiController: boolean;
 
@@ -41,8 +45,9 @@ export class QemuDisks {
       this.scsiController = true;
     }
     const hostDevice = (await fs.stat(device.path).catch(() => undefined))?.isBlockDevice() ?? false;
+    const fdSet = await this.passDisk(device);
     const plug = async (port?: string): Promise<void> => {
-      await this.qmp.execute('blockdev-add', blockdevFor(device, hostDevice));
+      await this.qmp.execute('blockdev-add', blockdevFor({ ...device, path: `/dev/fdset/${fdSet}` }, hostDevice));
       try {
         await this.qmp.execute('device_add', diskDeviceProps(this.machine, device, port));
       } catch (err) {
@@ -52,9 +57,14 @@ export class QemuDisks {
     };
     // A virtio-blk disk takes a port of its own; a SCSI disk hangs off the controller.
     let port: string | undefined;
-    if (device.driver === 'virtio-blk') port = await this.onFreePort(plug);
-    else await plug();
-    this.devices.set(device.id, { disk: device, port });
+    try {
+      if (device.driver === 'virtio-blk') port = await this.onFreePort(plug);
+      else await plug();
+    } catch (err) {
+      await this.qmp.execute('remove-fd', { 'fdset-id': fdSet }).catch(() => undefined);
+      throw err;
+    }
+    this.devices.set(device.id, { disk: device, port, fdSet });
     this.logger.info('Disk hot-plugged', { id: device.id, driver: device.driver, readOnly: device.readOnly });
   }
 
@@ -77,7 +87,14 @@ export class QemuDisks {
     this.checkNew(device);
     const chardev = `fs-${device.id}`;
     const port = await this.onFreePort(async (p) => {
-      await this.qmp.execute('chardev-add', { id: chardev, backend: { type: 'socket', data: { addr: { type: 'unix', data: { path: device.socketPath } }, server: false } } });
+      // Connected here and handed over (`getfd`), so that an unprivileged QEMU needs no right on the socket.
+      const fd = connectUnixFd(device.socketPath);
+      try {
+        await this.qmp.execute('getfd', { fdname: chardev }, { fd });
+      } finally {
+        closeSync(fd);
+      }
+      await this.qmp.execute('chardev-add', { id: chardev, backend: { type: 'socket', data: { addr: { type: 'fd', data: { str: chardev } }, server: false } } });
       try {
         await this.qmp.execute('device_add', definedProps(fsDeviceProps(this.machine, device, p)));
       } catch (err) {
@@ -87,6 +104,21 @@ export class QemuDisks {
     });
     this.devices.set(device.id, { port });
     this.logger.info('virtio-fs device hot-plugged', { id: device.id, tag: device.tag });
+  }
+
+  /**
+   * Opens the disk here (QEMU may run unprivileged: docs/adr/0012) and hands it over as a new fd set (`add-fd`);
+   * returns the set's id, which QEMU opens as `/dev/fdset/<id>`.
+   */
+  private async passDisk(device: Disk): Promise<number> {
+    const fdSet = this.nextFdSet++;
+    const fd = openSync(device.path, device.readOnly ? 'r' : 'r+');
+    try {
+      await this.qmp.execute('add-fd', { 'fdset-id': fdSet, opaque: device.id }, { fd });
+    } finally {
+      closeSync(fd);
+    }
+    return fdSet;
   }
 
   /** A device about to be added: valid for this machine, and its id not taken. */
@@ -126,6 +158,7 @@ export class QemuDisks {
       });
     }
     await this.qmp.execute('blockdev-del', { 'node-name': blockNodeName(deviceId) });
+    if (entry.fdSet !== undefined) await this.qmp.execute('remove-fd', { 'fdset-id': entry.fdSet }).catch(() => undefined);
     this.devices.delete(deviceId);
     if (entry.port) this.freePorts.push(entry.port);
     this.logger.info('Disk unplugged', { id: deviceId });

@@ -9,6 +9,7 @@ import {
   type VmTemplateInfo,
 } from '@cella/core';
 import type { Disposable } from '@cella/core/di';
+import { confinedCommand } from '@cella/core/process';
 import { BoundedFileLog } from './bounded-log';
 import { accelCacheFile, cachedAccel, probeAccel } from './kvm-probe';
 import { kvmDeviceProblem, qemuVersion, resolveQemuBinary } from './qemu-binary';
@@ -16,10 +17,11 @@ import { buildQemuArgs, netBackendArgs } from './qemu-command-line';
 import { resolveQemuConfig, type QemuConfig } from './qemu-config';
 import { QemuDisks } from './qemu-disks';
 import { QemuErrors } from './qemu-errors';
-import { fileExists, mapNetFds } from './qemu-process';
+import { ChildFds, fileExists, mapNetFds, openQemuHandles } from './qemu-process';
+import { deviceGroups, vmmUser } from './qemu-user';
 import { QmpClient } from './qmp-client';
 import { checkVmSpec } from './qemu-spec-check';
-import { templateKey, templateObstacle, VmTemplateStore, waitIncoming } from './vm-template';
+import { templateKey, templateObstacle, VmTemplateStore } from './vm-template';
 
 const PLUGIN_ID = 'hypervisor.qemu';
 /** From spawn to a QMP answer: QEMU opens its QMP socket before the guest runs, so this is generous. */
@@ -128,6 +130,7 @@ export class QemuHypervisor implements Hypervisor {
 
   private async doStart(spec: VmSpec): Promise<VmInfo> {
     let stderr: BoundedFileLog | undefined;
+    let console: BoundedFileLog | undefined;
     let spawned = false;
     try {
       checkVmSpec(spec, this.config.machine);
@@ -135,43 +138,53 @@ export class QemuHypervisor implements Hypervisor {
       const version = await qemuVersion(binary);
       const accel = (this.accel = await this.resolveAccel(binary, spec));
       const qmpSocket = path.join(spec.runDir, 'qmp.sock');
-      const pidFile = path.join(spec.runDir, 'qemu.pid');
-      const mapped = mapNetFds(spec);
       const hostDevices = await blockDevicePaths(spec);
       const template = await this.templateFor(spec, binary, version, accel);
+      const user = this.config.rootless ? await vmmUser(this.config.user) : undefined;
+      await fs.mkdir(spec.runDir, { recursive: true });
+      const fds = new ChildFds();
+      const mapped = mapNetFds(spec, fds);
       // Restored: the VM is made without the sandbox's devices (as the template was), which are hot-plugged
       // while it is still paused (-S), before the guest runs on.
-      const args = buildQemuArgs(template ? { ...mapped.spec, devices: [] } : mapped.spec, {
-        machine: this.config.machine, accel, cpuModel: this.config.cpu_model, qmpSocket, pidFile,
-        extraArgs: this.config.extra_args, kernelParams: this.config.kernel_params, isHostDevice: (p) => hostDevices.has(p),
-        // A template's RAM (and so a restored VM's) is a shared memfd: virtio-fs can be added after the restore.
-        sharedMemory: template !== undefined || spec.forTemplate === true,
-      });
-      if (template) {
-        for (const d of mapped.spec.devices) if (d.kind === 'net') args.push(...netBackendArgs(d));
-        args.push('-S', '-incoming', 'defer');
+      const onCommandLine = template ? { ...mapped.spec, devices: [] } : mapped.spec;
+      let spawnedQemu: { child: ChildProcess; abort: AbortController };
+      let seq: number;
+      try {
+        const args = buildQemuArgs(onCommandLine, {
+          machine: this.config.machine, accel, cpuModel: this.config.cpu_model,
+          handles: openQemuHandles(onCommandLine, qmpSocket, fds), seccompSandbox: this.config.seccomp_sandbox,
+          extraArgs: this.config.extra_args, kernelParams: this.config.kernel_params, isHostDevice: (p) => hostDevices.has(p),
+          // A template's RAM (and so a restored VM's) is a shared memfd: virtio-fs can be added after the restore.
+          sharedMemory: template !== undefined || spec.forTemplate === true,
+        });
+        if (template) {
+          for (const d of mapped.spec.devices) if (d.kind === 'net') args.push(...netBackendArgs(d));
+          args.push('-S', '-incoming', 'defer');
+        }
+        const confinement = user ? { user: { uid: user.uid, gid: user.gid, groups: await deviceGroups(accel, spec) } } : {};
+        const cmd = confinedCommand(binary, args, confinement);
+        stderr = new BoundedFileLog(path.join(spec.runDir, 'qemu.stderr.log'));
+        console = new BoundedFileLog(spec.consoleLog, this.config.console_log_max_bytes, 8 * 1024, 'tail');
+        const entry = await this.sandbox.journal.record('process', PLUGIN_ID, 'qemu', { name: 'qemu' });
+        seq = this.journalSeq = entry.seq;
+        this.logger.debug('Starting QEMU', { binary, args, user: user?.name ?? 'root', seccomp: this.config.seccomp_sandbox });
+        spawnedQemu = this.spawnQemu(cmd, fds.stdio, stderr, console, spec.runDir);
+      } finally {
+        // QEMU has its copies (or none is needed any more): the sockets stay served by QEMU alone.
+        fds.closeOwned();
       }
-      await fs.mkdir(spec.runDir, { recursive: true });
-      await fs.rm(qmpSocket, { force: true });
-      stderr = new BoundedFileLog(path.join(spec.runDir, 'qemu.stderr.log'));
-      const entry = await this.sandbox.journal.record('process', PLUGIN_ID, 'qemu', { name: 'qemu', pidFile });
-      this.journalSeq = entry.seq;
-      this.logger.debug('Starting QEMU', { binary, args });
-      const { child, abort } = this.spawnQemu(binary, args, mapped.stdio, stderr);
+      const { child, abort } = spawnedQemu;
       spawned = true;
       if (child.pid === undefined) {
         await this.exited;
         throw this.spawnError;
       }
       const pid = child.pid;
-      await this.sandbox.journal.update(entry.seq, { name: 'qemu', pidFile, pid, startTime: processStartTime(pid) });
+      await this.sandbox.journal.update(seq, { name: 'qemu', pid, startTime: processStartTime(pid) });
       const qmp = await QmpClient.connect(qmpSocket, { timeoutMs: QMP_CONNECT_TIMEOUT_MS, signal: abort.signal, logger: this.logger });
       this.qmp = qmp;
       qmp.on('event', (e) => this.logger.debug('QMP event', { event: e.event, data: e.data }));
-      if (template) {
-        await qmp.execute('migrate-incoming', { uri: this.templates.incomingUri(template) });
-        await waitIncoming(qmp, TEMPLATE_IO_TIMEOUT_MS);
-      }
+      if (template) await this.templates.restore(template, qmp, TEMPLATE_IO_TIMEOUT_MS);
       this.disks = new QemuDisks(qmp, this.config.machine, template ? [] : spec.devices, this.logger);
       if (template) {
         for (const d of mapped.spec.devices) {
@@ -185,13 +198,14 @@ export class QemuHypervisor implements Hypervisor {
       // The VM no longer needs this process: the runtime decides, with its own handles, how long it stays.
       child.unref();
       (child.stderr as Socket).unref();
+      (child.stdout as Socket).unref();
       qmp.unref();
       this.state = 'running';
       this.logger.info(template ? 'VM restored from a template' : 'VM started', { pid, accel, status: status.status, template: template?.key });
       return template ? { pid, accel, version, restoredFrom: template.key } : { pid, accel, version };
     } catch (err) {
       const died = this.exit !== undefined;
-      await this.abortStart(stderr);
+      await this.abortStart(stderr, console);
       throw spawned ? this.startError(err, died, stderr!) : err;
     }
   }
@@ -219,11 +233,21 @@ export class QemuHypervisor implements Hypervisor {
     return found;
   }
 
-  /** Spawn QEMU in its own session; `abort` fires when it exits (or cannot be spawned). */
-  private spawnQemu(binary: string, args: string[], fds: number[], stderr: BoundedFileLog): { child: ChildProcess; abort: AbortController } {
-    const child = spawn(binary, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe', ...fds] });
+  /**
+   * Spawn QEMU (confined: docs/adr/0012) in its own session, so a Ctrl-C to the CLI does not reach it; it still
+   * dies with this process (parent-death signal). Its stdout is the guest's serial console, into the bounded
+   * `console` log. `abort` fires when it exits (or cannot be spawned).
+   */
+  private spawnQemu(cmd: { file: string; args: string[] }, fds: number[], stderr: BoundedFileLog, console: BoundedFileLog, runDir: string): { child: ChildProcess; abort: AbortController } {
+    // A minimal environment. QEMU's command line names no path of the sandbox any more (it gets fds), so the run
+    // folder is in CELLA_RUN_DIR for whoever looks for a sandbox's QEMU (operators, the tests' leak checks).
+    const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', CELLA_RUN_DIR: runDir };
+    const child = spawn(cmd.file, cmd.args, { detached: true, env, stdio: ['ignore', 'pipe', 'pipe', ...fds] });
     this.child = child;
     child.stderr?.on('data', (chunk: Buffer) => stderr.write(chunk));
+    child.stdout?.on('data', (chunk: Buffer) => console.write(chunk));
+    // After the pipes are drained (exit can come first), not at exit: the console's last lines say why.
+    child.once('close', () => console.close());
     const abort = new AbortController();
     this.exited = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
@@ -252,11 +276,12 @@ export class QemuHypervisor implements Hypervisor {
     return QemuErrors.HYPERVISOR_START.create('The VM did not start.', { cause: err, details });
   }
 
-  private async abortStart(stderr: BoundedFileLog | undefined): Promise<void> {
+  private async abortStart(stderr: BoundedFileLog | undefined, console: BoundedFileLog | undefined): Promise<void> {
     this.stopRequested = true;
     if (this.child?.pid !== undefined && this.exit === undefined) this.child.kill('SIGKILL');
     await this.exited;
     stderr?.close();
+    console?.close();
     this.state = 'exited';
     await this.completeJournal();
   }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { connect as netConnect, type Socket } from 'node:net';
+import { sendFd, socketFd } from '@cella/core/tty';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nullLogger, type Logger } from '@cella/core';
 import type { CellaError } from '@cella/core/errors';
@@ -95,8 +96,12 @@ export class QmpClient {
     return this.isClosed;
   }
 
-  /** Run a command. Rejects with E_HYPERVISOR_QMP_COMMAND (QEMU's class/desc in details), _QMP or _TIMEOUT. */
-  execute<T = unknown>(command: string, args?: Record<string, unknown>, options: { timeoutMs?: number } = {}): Promise<T> {
+  /**
+   * Run a command. Rejects with E_HYPERVISOR_QMP_COMMAND (QEMU's class/desc in details), _QMP or _TIMEOUT.
+   * `fd` goes with the command as SCM_RIGHTS (`add-fd`, `getfd`: how an unprivileged QEMU gets a file it cannot
+   * open itself); the caller keeps and closes its copy.
+   */
+  execute<T = unknown>(command: string, args?: Record<string, unknown>, options: { timeoutMs?: number; fd?: number } = {}): Promise<T> {
     if (this.isClosed) return Promise.reject(this.closedError(command));
     const id = this.nextId++;
     const timeoutMs = options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
@@ -107,7 +112,24 @@ export class QmpClient {
       }, timeoutMs);
       this.pending.set(id, { command, resolve: resolve as (v: unknown) => void, reject, timer });
       const message = args === undefined ? { execute: command, id } : { execute: command, arguments: args, id };
-      this.socket.write(`${JSON.stringify(message)}\n`);
+      const line = `${JSON.stringify(message)}\n`;
+      const fd = options.fd;
+      if (fd === undefined) {
+        this.socket.write(line);
+        return;
+      }
+      // The fd goes with a sendmsg of its own, after whatever Node still has queued on the socket.
+      const send = (): void => {
+        try {
+          sendFd(socketFd(this.socket), fd, line);
+        } catch (err) {
+          clearTimeout(timer);
+          this.pending.delete(id);
+          reject(QemuErrors.HYPERVISOR_QMP.create('A file descriptor could not be sent to QEMU.', { cause: err, details: { command } }));
+        }
+      };
+      if (this.socket.writableLength > 0) this.socket.once('drain', send);
+      else send();
     });
   }
 

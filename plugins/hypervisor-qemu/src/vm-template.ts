@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { closeSync, openSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { VmSpec, VmTemplateInfo } from '@cella/core';
 import { HOTPLUG_PORTS } from './qemu-command-line';
@@ -50,9 +50,19 @@ export function templateObstacle(spec: VmSpec, config: QemuConfig): string | und
   return undefined;
 }
 
-/** `sh -c` word for a path (QEMU runs `exec:` migration URIs through /bin/sh). */
-function shellWord(p: string): string {
-  return `'${p.replace(/'/g, `'\\''`)}'`;
+/**
+ * Hands `file` (opened here, as root) to QEMU under `name` (`getfd`) and returns the `fd:` migration URI: QEMU
+ * reads or writes a template's state through it without a right on the template folder and without running a
+ * helper (`exec:` is a fork QEMU's seccomp filter denies; docs/adr/0012).
+ */
+async function migrationUri(qmp: QmpClient, name: string, file: string, flags: 'r' | 'wx'): Promise<string> {
+  const fd = openSync(file, flags, 0o600);
+  try {
+    await qmp.execute('getfd', { fdname: name }, { fd });
+  } finally {
+    closeSync(fd);
+  }
+  return `fd:${name}`;
 }
 
 /** Saved VMs in a folder, one sub-folder per key: `state` (QEMU's migration stream) and `template.json`. */
@@ -69,9 +79,10 @@ export class VmTemplateStore {
     }
   }
 
-  /** The URI QEMU reads a template's state from (`migrate-incoming`). */
-  incomingUri(t: VmTemplateInfo): string {
-    return `exec:cat ${shellWord(path.join(t.dir, STATE_FILE))}`;
+  /** Has QEMU (started with `-incoming defer`) load a template's state. */
+  async restore(t: VmTemplateInfo, qmp: QmpClient, timeoutMs: number): Promise<void> {
+    await qmp.execute('migrate-incoming', { uri: await migrationUri(qmp, 'cella-incoming', path.join(t.dir, STATE_FILE), 'r') });
+    await waitIncoming(qmp, timeoutMs);
   }
 
   /**
@@ -83,7 +94,7 @@ export class VmTemplateStore {
     const tmp = path.join(this.dir, `.tmp-${key.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
     await fs.mkdir(tmp, { mode: 0o700 });
     try {
-      await qmp.execute('migrate', { uri: `exec:cat > ${shellWord(path.join(tmp, STATE_FILE))}` });
+      await qmp.execute('migrate', { uri: await migrationUri(qmp, 'cella-template', path.join(tmp, STATE_FILE), 'wx') });
       await waitMigration(qmp, timeoutMs);
       const createdAt = new Date().toISOString();
       await fs.writeFile(path.join(tmp, META_FILE), JSON.stringify({ format: FORMAT, key, createdAt }));

@@ -55,14 +55,16 @@ export async function makeBundle(args: string[], patch: (spec: Record<string, un
   return dir;
 }
 
-/** Processes whose command line mentions `needle` (e.g. a test's state root). */
+/** Processes whose command line, or QEMU's CELLA_RUN_DIR, mentions `needle` (e.g. a test's state root). */
 export function processesMentioning(needle: string): string[] {
   const found: string[] = [];
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-      if (cmd.includes(needle)) found.push(`${pid} ${cmd.slice(0, 200)}`);
+      // QEMU opens nothing by path (docs/adr/0012): its run folder is in its environment (CELLA_RUN_DIR).
+      const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').find((e) => e.startsWith('CELLA_RUN_DIR=')) ?? '';
+      if (cmd.includes(needle) || env.includes(needle)) found.push(`${pid} ${cmd.slice(0, 200)}`);
     } catch { /* gone */ }
   }
   return found;

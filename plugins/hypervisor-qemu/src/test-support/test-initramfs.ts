@@ -2,7 +2,8 @@
 /**
  * Test helper: a tiny gzip'd initramfs (static busybox + a shell /init) for the QEMU integration tests.
  * The init prints BOOT_MARKER; with `cella.poweroff=1` it prints CELLA-POWEROFF and powers off (the
- * KVM probe's contract); with `cella.test.hold=1` it stays up and reports PCI devices that come and go;
+ * KVM probe's contract); with `cella.test.flood=1` it writes numbered lines to its console forever (a guest
+ * filling the host's console log); with `cella.test.hold=1` it stays up and reports PCI devices that come and go;
  * otherwise it powers off.
  */
 import { execFile } from 'node:child_process';
@@ -25,6 +26,10 @@ echo ${BOOT_MARKER}
 if grep -q 'cella.poweroff=1' /proc/cmdline; then
   echo CELLA-POWEROFF
   poweroff -f
+fi
+if grep -q 'cella.test.flood=1' /proc/cmdline; then
+  i=0
+  while true; do i=$((i+1)); echo "CELLA-FLOOD $i ................................................................"; done
 fi
 if grep -q 'cella.test.hold=1' /proc/cmdline; then
   ls /sys/bus/pci/devices > /tmp/pci.before
