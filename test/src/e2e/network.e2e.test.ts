@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { assertNothingLeft, CELLA, cella, makeBundle, tempDir } from '../helpers/cella';
+import { assertNothingLeft, CELLA, cella, makeBundle, processesMentioning, tempDir } from '../helpers/cella';
 import { runUntilReady } from '../helpers/background-run';
 import { PodNetwork } from '../helpers/pod-network';
 
@@ -107,8 +107,10 @@ describe('pod network carried into the VM (real VM, real netns, veth, tap + tc m
     assert.ok(out.includes('READY'), out);
     child.kill('SIGKILL');
     await closed;
-    // QEMU still holds the queues: the tap and the filters outlive the CLI.
-    assert.ok(net.podLinks().some((l) => l.startsWith('cella_tap0')), net.podLinks().join('\n'));
+    // QEMU dies with the CLI (parent-death signal, docs/adr/0012); the qdisc and filters on eth0 outlive both.
+    const qemu = (): string[] => processesMentioning(root).filter((p) => p.includes('qemu-system'));
+    for (let i = 0; i < 40 && qemu().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(qemu(), [], 'QEMU outlived the CLI that started it');
     assert.notDeepEqual(net.podQdiscs(), []);
     const r = await cella(['delete', '--force', '--root', root, 'net-crash']);
     assert.equal(r.code, 0, r.stderr);
