@@ -12,6 +12,8 @@ const SOCKET_WAIT_MS = 10_000;
 export interface VirtiofsdDaemonOptions {
   binary: VirtiofsdBinary;
   args: string[];
+  /** A command that runs virtiofsd (e.g. in a user namespace) and execs it, so the pid stays virtiofsd's. */
+  launcher?: readonly string[];
   socketPath: string;
   logPath: string;
   journal: Journal;
@@ -36,7 +38,8 @@ export class VirtiofsdDaemon {
     let exited: string | undefined;
     let pid: number | undefined;
     try {
-      const child = spawn(o.binary.path, o.args, { detached: true, stdio: ['ignore', log.fd, log.fd] });
+      const [file, ...argv] = [...(o.launcher ?? []), o.binary.path, ...o.args];
+      const child = spawn(file!, argv, { detached: true, stdio: ['ignore', log.fd, log.fd] });
       child.on('exit', (code, signal) => { exited = signal ?? `exit code ${String(code)}`; });
       const spawnError = await new Promise<Error | undefined>((resolve) => {
         child.once('error', resolve);
