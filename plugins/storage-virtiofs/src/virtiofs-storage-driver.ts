@@ -83,14 +83,17 @@ export class VirtiofsStorageDriver implements StorageDriver {
       for (const b of binds) await this.bind(cid, b, b.index < 0 ? join(cdir, 'rootfs') : join(cdir, 'mounts', String(b.index)), made);
       if (binary && args) {
         await fs.mkdir(shared.daemonDir, { recursive: true });
-        const userNs = this.config.ownership === 'unprivileged' ? await holdUserNamespace(this.config.unprivileged_id) : undefined;
+        const userNs = this.config.ownership === 'unprivileged' ? await holdUserNamespace(this.config.unprivileged_id, this.sandbox.journal) : undefined;
         try {
           shared.daemon = await VirtiofsdDaemon.start({
             binary, args, launcher: userNs?.launcher, socketPath: this.socketPath, logPath: join(shared.daemonDir, 'virtiofsd.log'),
             journal: this.sandbox.journal,
           });
+          if (userNs && !(await userNs.contains(shared.daemon.pid))) {
+            throw VirtiofsErrors.STORAGE_VIRTIOFSD.create('virtiofsd is not in the user namespace made for it', { details: { pid: shared.daemon.pid } });
+          }
         } finally {
-          userNs?.release();
+          await userNs?.release();
         }
         this.sandbox.logger.debug('virtiofsd started', { pid: shared.daemon.pid, flavour: binary.flavour, version: binary.version });
       }

@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import { sleep } from '@cella/core';
+import { processStartTime, sleep, type Journal } from '@cella/core';
 import type { VirtiofsOwnership } from './virtiofs-config';
 import type { VirtiofsdFlavour } from './virtiofsd-binary';
 import { optionError, VirtiofsErrors } from './virtiofs-errors';
@@ -25,6 +25,9 @@ const ALL_GUEST_IDS = 4294967295;
 const DROPPED_CAPS = '-fowner:-fsetid:-mknod:-setfcap:-setuid';
 /** How long unshare(1) may take to make the namespace. */
 const UNSHARE_WAIT_MS = 5_000;
+/** The holder ends by itself after this; virtiofsd joins its namespace within the driver's socket wait (10 s). */
+const HOLD_SECONDS = 30;
+const PLUGIN_ID = 'storage.virtiofs';
 
 /** Ownership arguments for virtiofsd's command line; QEMU's C virtiofsd cannot translate ids and is refused. */
 export function ownershipArgs(flavour: VirtiofsdFlavour, ownership: VirtiofsOwnership, id: number): string[] {
@@ -53,32 +56,42 @@ export function userNamespaceMap(id: number): string {
 export interface UserNamespaceHold {
   /** The command that runs the rest of its arguments as root of the namespace. */
   readonly launcher: readonly string[];
-  /** End the holding process (the namespace lives on while virtiofsd is in it). */
-  release(): void;
+  /** Whether `pid` runs in this namespace (not in another one a reused holder pid could have named). */
+  contains(pid: number): Promise<boolean>;
+  /** End the holding process (the namespace lives on while virtiofsd is in it) and complete its journal entry. */
+  release(): Promise<void>;
 }
 
 /**
  * Make the user namespace with unshare(1) and write its maps (as host root: any map is allowed, in one write
- * each, as the kernel requires). The holder is a `sleep` that ends by itself, so a crash in between leaves
- * nothing running for long; `release` ends it at once.
+ * each, as the kernel requires). The holder is journalled before it is spawned and is a `sleep` that ends by
+ * itself, so even a crash that skips the journal leaves nothing running for long.
  */
-export async function holdUserNamespace(id: number): Promise<UserNamespaceHold> {
+export async function holdUserNamespace(id: number, journal: Journal): Promise<UserNamespaceHold> {
   const map = userNamespaceMap(id);
-  const holder = spawn('unshare', ['--user', '--', 'sleep', '30'], { stdio: 'ignore' });
-  const release = (): void => { if (holder.exitCode === null && holder.signalCode === null) holder.kill('SIGKILL'); };
+  const entry = await journal.record('process', PLUGIN_ID, 'virtiofsd user namespace holder', { name: 'unshare', graceMs: 0 });
+  const holder = spawn('unshare', ['--user', '--', 'sleep', String(HOLD_SECONDS)], { stdio: 'ignore' });
+  const release = async (): Promise<void> => {
+    if (holder.exitCode === null && holder.signalCode === null) holder.kill('SIGKILL');
+    await journal.complete(entry.seq);
+  };
   try {
     await new Promise<void>((resolve, reject) => { holder.once('spawn', resolve); holder.once('error', reject); });
-    const ns = `/proc/${String(holder.pid)}/ns/user`;
+    const pid = holder.pid!;
+    await journal.update(entry.seq, { name: 'unshare', pid, startTime: processStartTime(pid), graceMs: 0 });
+    const nsPath = `/proc/${String(pid)}/ns/user`;
     const own = await fs.readlink('/proc/self/ns/user');
-    for (const deadline = Date.now() + UNSHARE_WAIT_MS; (await fs.readlink(ns).catch(() => own)) === own;) {
+    let ns = own;
+    for (const deadline = Date.now() + UNSHARE_WAIT_MS; ns === own; ns = await fs.readlink(nsPath).catch(() => own)) {
       if (holder.exitCode !== null || Date.now() > deadline) throw new Error('unshare --user did not make a user namespace');
       await sleep(5);
     }
-    await fs.writeFile(`/proc/${String(holder.pid)}/uid_map`, map);
-    await fs.writeFile(`/proc/${String(holder.pid)}/gid_map`, map);
-    return { launcher: ['nsenter', `--user=${ns}`, '--setuid=0', '--setgid=0', '--'], release };
+    await fs.writeFile(`/proc/${String(pid)}/uid_map`, map);
+    await fs.writeFile(`/proc/${String(pid)}/gid_map`, map);
+    const contains = async (other: number): Promise<boolean> => (await fs.readlink(`/proc/${String(other)}/ns/user`).catch(() => '')) === ns;
+    return { launcher: ['nsenter', `--user=${nsPath}`, '--setuid=0', '--setgid=0', '--'], contains, release };
   } catch (err) {
-    release();
+    await release();
     throw VirtiofsErrors.STORAGE_VIRTIOFSD.create('The user namespace for virtiofsd cannot be made', {
       cause: err, details: { unprivileged_id: id },
       hint: 'User namespaces must be enabled (user.max_user_namespaces > 0) and unshare/nsenter (util-linux) installed; or set ownership = "passthrough" under [plugins."storage.virtiofs"].',
