@@ -97,8 +97,10 @@ describe('virtio-fs share in a real guest (QEMU TCG, the Rust and the C virtiofs
           let stderr = '';
           qemu.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
 
-          await waitConsole(consoleLog, /WAITING-FOR-C2/, 90_000).catch((err: unknown) => {
-            throw new Error(`${String(err)}\nQEMU stderr: ${stderr}`);
+          await waitConsole(consoleLog, /WAITING-FOR-C2/, 90_000).catch(async (err: unknown) => {
+            const pid = driver!.daemonPid;
+            const log = await fs.readFile(path.join(f!.sandbox.runDir, 'vfs', 'virtiofsd.log'), 'utf8').catch(() => '(no log)');
+            throw new Error(`${String(err)}\nQEMU stderr: ${stderr}\nvirtiofsd ${String(pid)} alive: ${String(pid !== undefined && isAlive(pid))}; its log:\n${log.slice(-1500)}`);
           });
           const mountedMs = Date.now() - started;
           // Second container, after the guest mounted the share: it must reach the running virtiofsd.
