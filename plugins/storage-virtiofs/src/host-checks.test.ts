@@ -43,11 +43,31 @@ describe('VirtiofsHostChecks', () => {
   it('fails naming cache_mode when the C virtiofsd is asked for the metadata cache', async function () {
     const c = '/usr/lib/qemu/virtiofsd';
     if (!(await fs.stat(c).catch(() => undefined))) this.skip();
-    const ok = await new VirtiofsHostChecks({ virtiofsd_path: c }).run();
+    const ok = await new VirtiofsHostChecks({ virtiofsd_path: c, ownership: 'passthrough' }).run();
     assert.equal(ok[0]?.status, 'pass');
     assert.match(ok[0]!.detail, /^virtiofsd version \S+ .*QEMU C virtiofsd/);
-    const [line] = await new VirtiofsHostChecks({ virtiofsd_path: c, cache_mode: 'metadata' }).run();
+    const [line] = await new VirtiofsHostChecks({ virtiofsd_path: c, cache_mode: 'metadata', ownership: 'passthrough' }).run();
     assert.equal(line?.status, 'fail');
     assert.match(line!.detail, /cache_mode/);
+  });
+
+  it('fails both lines naming ownership when the C virtiofsd is asked for the default unprivileged ownership', async function () {
+    const c = '/usr/lib/qemu/virtiofsd';
+    if (!(await fs.stat(c).catch(() => undefined))) this.skip();
+    const [vfsd, owner] = await new VirtiofsHostChecks({ virtiofsd_path: c }).run();
+    assert.equal(vfsd?.status, 'fail');
+    assert.equal(owner?.name, 'virtio-fs ownership');
+    assert.equal(owner?.status, 'fail');
+    assert.match(owner!.detail, /^unprivileged: .*"option":"ownership"/);
+  });
+
+  it('reports the ownership mode: unprivileged with its host id passes, passthrough warns', async () => {
+    const p = await fakeRust();
+    const [, safe] = await new VirtiofsHostChecks({ virtiofsd_path: p, unprivileged_id: 4000000 }).run();
+    assert.deepEqual([safe?.name, safe?.status], ['virtio-fs ownership', 'pass']);
+    assert.match(safe!.detail, /^unprivileged: guest writes are owned by host uid\/gid 4000000;/);
+    const [, open] = await new VirtiofsHostChecks({ virtiofsd_path: p, ownership: 'passthrough' }).run();
+    assert.equal(open?.status, 'warn');
+    assert.match(open!.detail, /^passthrough: .*setuid-root files/);
   });
 });

@@ -6,7 +6,7 @@ export { buildVirtiofsdArgs, detectFlavour, probeVirtiofsd, resolveVirtiofsdPath
 export type { VirtiofsdArgsOptions, VirtiofsdBinary, VirtiofsdFlavour } from './virtiofsd-binary';
 export { VirtiofsdDaemon } from './virtiofsd-daemon';
 export { VirtiofsHostChecks } from './host-checks';
-export { CELLA_VIRTIOFSD_SUBPATH, DEFAULT_CACHE_DIR, DEFAULT_VIRTIOFSD_PATHS, defaultVirtiofsdPaths, resolveVirtiofsConfig } from './virtiofs-config';
-export type { VirtiofsCacheMode, VirtiofsConfig, VirtiofsSandboxMode } from './virtiofs-config';
+export { CELLA_VIRTIOFSD_SUBPATH, DEFAULT_CACHE_DIR, DEFAULT_UNPRIVILEGED_ID, DEFAULT_VIRTIOFSD_PATHS, defaultVirtiofsdPaths, resolveVirtiofsConfig } from './virtiofs-config';
+export type { VirtiofsCacheMode, VirtiofsConfig, VirtiofsOwnership, VirtiofsSandboxMode } from './virtiofs-config';
 export { VirtiofsErrors } from './virtiofs-errors';
 export default plugin;

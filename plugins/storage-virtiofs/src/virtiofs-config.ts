@@ -3,6 +3,12 @@ import { join } from 'node:path';
 
 export type VirtiofsCacheMode = 'never' | 'metadata' | 'auto' | 'always';
 export type VirtiofsSandboxMode = 'namespace' | 'chroot' | 'none';
+/**
+ * Who owns on the host what the guest writes (docs/adr/0013). `unprivileged`: one unprivileged host id, and
+ * virtiofsd cannot make a setuid-root file, a device node or change a host file's mode; `passthrough`: guest
+ * ids are host ids and virtiofsd runs as root (a container can leave setuid-root files on the host).
+ */
+export type VirtiofsOwnership = 'unprivileged' | 'passthrough';
 
 /** Options of `[plugins."storage.virtiofs"]` (schema/config.schema.json). */
 export interface VirtiofsConfig {
@@ -13,7 +19,16 @@ export interface VirtiofsConfig {
   thread_pool_size: number;
   xattr: boolean;
   sandbox: VirtiofsSandboxMode;
+  ownership: VirtiofsOwnership;
+  /** With `unprivileged` ownership: the host uid and gid virtiofsd runs as and that owns what the guest writes. */
+  unprivileged_id: number;
 }
+
+/**
+ * The default host id of what the guest writes: far above the ranges distributions hand to users and to
+ * subordinate-id ranges (/etc/subuid usually starts at 100000), so it names nobody's files but the guest's.
+ */
+export const DEFAULT_UNPRIVILEGED_ID = 2147483646;
 
 /** The cache folder when the core's `cache_dir` is not at hand. */
 export const DEFAULT_CACHE_DIR = '/var/cache/cella';
@@ -40,5 +55,7 @@ export function resolveVirtiofsConfig(config: Partial<VirtiofsConfig>): Virtiofs
     thread_pool_size: config.thread_pool_size ?? 1,
     xattr: config.xattr ?? false,
     sandbox: config.sandbox ?? 'namespace',
+    ownership: config.ownership ?? 'unprivileged',
+    unprivileged_id: config.unprivileged_id ?? DEFAULT_UNPRIVILEGED_ID,
   };
 }

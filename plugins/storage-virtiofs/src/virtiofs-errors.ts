@@ -16,3 +16,11 @@ export const VirtiofsErrors = defineErrorCodes('storage.virtiofs', {
   /** A container id that cannot name a folder, or a container prepared twice. */
   STORAGE_INVALID_ARGUMENT: 'InvalidArgument',
 });
+
+/** E_STORAGE_VIRTIOFSD_OPTION naming the config key, its value and what this virtiofsd accepts. */
+export function optionError(option: string, value: string, allowed: string): Error {
+  return VirtiofsErrors.STORAGE_VIRTIOFSD_OPTION.create('The configured virtiofsd option is not supported by this virtiofsd', {
+    details: { option, value, allowed },
+    hint: `Set ${option} under [plugins."storage.virtiofs"] to ${allowed}, or point virtiofsd_path at the Rust virtiofsd.`,
+  });
+}

@@ -9,6 +9,7 @@ import { mountsUnder } from './host-mounts';
 import { makeBundle } from './test-support/bundle-fixture';
 import { destroyFixture, makeFixture, processesWith, type Fixture } from './test-support/sandbox-fixture';
 import { bootVirtiofsGuest, buildVirtiofsGuest, findVirtiofsd, GUEST_HOSTNAME, type GuestFiles } from './test-support/virtiofs-guest';
+import { DEFAULT_UNPRIVILEGED_ID } from './virtiofs-config';
 import { VirtiofsStorageDriver } from './virtiofs-storage-driver';
 import type { VirtiofsdBinary } from './virtiofsd-binary';
 
@@ -77,7 +78,9 @@ describe('virtio-fs share in a real guest (QEMU TCG, the Rust and the C virtiofs
       for (const config of [{}, { cache_mode: 'never', sandbox: 'chroot', thread_pool_size: 2 }] as const) {
         it(`shows the rootfs and volumes, writes reach the host, ro refuses with EROFS, symlinks stay in the guest, a later rootfs arrives (${JSON.stringify(config)})`, async () => {
           f = await makeFixture('cella-vfs-guest-');
-          driver = new VirtiofsStorageDriver(f.sandbox, { ...config, virtiofsd_path: binary!.path });
+          // QEMU's C virtiofsd cannot translate ids: it runs only with passthrough ownership (refused otherwise).
+          const ownership = flavour === 'c' ? { ownership: 'passthrough' as const } : {};
+          driver = new VirtiofsStorageDriver(f.sandbox, { ...config, ...ownership, virtiofsd_path: binary!.path });
           const b = await makeBundle(f.root);
           const mounts: OciMount[] = [
             { destination: '/data', type: 'bind', source: b.rwVolume, options: ['rbind', 'rw'] },
@@ -94,8 +97,10 @@ describe('virtio-fs share in a real guest (QEMU TCG, the Rust and the C virtiofs
           let stderr = '';
           qemu.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
 
-          await waitConsole(consoleLog, /WAITING-FOR-C2/, 90_000).catch((err: unknown) => {
-            throw new Error(`${String(err)}\nQEMU stderr: ${stderr}`);
+          await waitConsole(consoleLog, /WAITING-FOR-C2/, 90_000).catch(async (err: unknown) => {
+            const pid = driver!.daemonPid;
+            const log = await fs.readFile(path.join(f!.sandbox.runDir, 'vfs', 'virtiofsd.log'), 'utf8').catch(() => '(no log)');
+            throw new Error(`${String(err)}\nQEMU stderr: ${stderr}\nvirtiofsd ${String(pid)} alive: ${String(pid !== undefined && isAlive(pid))}; its log:\n${log.slice(-1500)}`);
           });
           const mountedMs = Date.now() - started;
           // Second container, after the guest mounted the share: it must reach the running virtiofsd.
@@ -112,6 +117,9 @@ describe('virtio-fs share in a real guest (QEMU TCG, the Rust and the C virtiofs
           assert.equal(line(text, 'RO-FILE'), 'read-only-content');
           assert.match(text, /RW-WRITE-OK/);
           assert.equal(await fs.readFile(path.join(b.rwVolume, 'guest-file.txt'), 'utf8'), 'written-by-guest\n');
+          // Owned on the host by the unprivileged id (the default ownership), or by root with passthrough.
+          const owner = await fs.stat(path.join(b.rwVolume, 'guest-file.txt'));
+          assert.equal(owner.uid, flavour === 'c' ? 0 : DEFAULT_UNPRIVILEGED_ID);
           assert.match(line(text, 'RO-WRITE'), /Read-only file system/);
           assert.match(line(text, 'RO-ROOTFS-WRITE'), /Read-only file system/);
           await assert.rejects(fs.access(path.join(b.roVolume, 'refused.txt')));

@@ -124,6 +124,18 @@ describe('VirtiofsStorageDriver (root, real mounts and virtiofsd)', function () 
     assert.deepEqual(f.journal.entries(), []);
   });
 
+  it('refuses QEMU\'s C virtiofsd with the default unprivileged ownership, naming the option, and leaves nothing behind', async function () {
+    const c = '/usr/lib/qemu/virtiofsd';
+    if (!(await fs.stat(c).catch(() => undefined))) this.skip();
+    const { f, driver } = await setup({ virtiofsd_path: c });
+    const b = await makeBundle(f.root);
+    await assert.rejects(driver.prepare({ containerId: 'c1', rootfs: { path: b.rootfs, readonly: false }, mounts: [] }),
+      (err: unknown) => isCellaError(err, 'E_STORAGE_VIRTIOFSD_OPTION') && err.details.option === 'ownership');
+    assert.deepEqual(await fs.readdir(f.sandbox.runDir), []);
+    assert.deepEqual(await mountsUnder(f.root), []);
+    assert.deepEqual(f.journal.entries(), []);
+  });
+
   it('mounts what a symlinked mount source resolves to', async () => {
     const { f, driver } = await setup();
     const b = await makeBundle(f.root);

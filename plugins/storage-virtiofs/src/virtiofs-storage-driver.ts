@@ -6,8 +6,9 @@ import { bindMount, removeUnmountedTree, runMount, unmountAll } from './host-mou
 import { checkContainerId, isBindMount, planBind, planMounts, type PlannedBind } from './mount-plan';
 import { defaultVirtiofsdPaths, resolveVirtiofsConfig, type VirtiofsConfig } from './virtiofs-config';
 import { VirtiofsErrors } from './virtiofs-errors';
-import { buildVirtiofsdArgs, probeVirtiofsd } from './virtiofsd-binary';
+import { probeVirtiofsd, virtiofsdArgsFor } from './virtiofsd-binary';
 import { VirtiofsdDaemon } from './virtiofsd-daemon';
+import { holdUserNamespace } from './virtiofsd-ownership';
 
 const PLUGIN_ID = 'storage.virtiofs';
 /** The virtio-fs tag of the sandbox's one share. */
@@ -70,10 +71,7 @@ export class VirtiofsStorageDriver implements StorageDriver {
     }
     const binds = [...(root ? [root] : []), ...(await planMounts(req.mounts))];
     const binary = this.shared?.daemon ? undefined : await probeVirtiofsd(this.config.virtiofsd_path, this.candidates);
-    const args = binary && buildVirtiofsdArgs(binary.flavour, {
-      socketPath: this.socketPath, sharedDir: this.sharedDir, cache: this.config.cache_mode, threadPoolSize: this.config.thread_pool_size,
-      xattr: this.config.xattr, sandbox: this.config.sandbox, extraArgs: this.config.extra_args,
-    });
+    const args = binary && virtiofsdArgsFor(binary.flavour, this.config, this.socketPath, this.sharedDir);
     const first = this.shared === undefined;
     const made: Made[] = [];
     this.containers.set(cid, made);
@@ -85,9 +83,18 @@ export class VirtiofsStorageDriver implements StorageDriver {
       for (const b of binds) await this.bind(cid, b, b.index < 0 ? join(cdir, 'rootfs') : join(cdir, 'mounts', String(b.index)), made);
       if (binary && args) {
         await fs.mkdir(shared.daemonDir, { recursive: true });
-        shared.daemon = await VirtiofsdDaemon.start({
-          binary, args, socketPath: this.socketPath, logPath: join(shared.daemonDir, 'virtiofsd.log'), journal: this.sandbox.journal,
-        });
+        const userNs = this.config.ownership === 'unprivileged' ? await holdUserNamespace(this.config.unprivileged_id, this.sandbox.journal) : undefined;
+        try {
+          shared.daemon = await VirtiofsdDaemon.start({
+            binary, args, launcher: userNs?.launcher, socketPath: this.socketPath, logPath: join(shared.daemonDir, 'virtiofsd.log'),
+            journal: this.sandbox.journal,
+          });
+          if (userNs && !(await userNs.contains(shared.daemon.pid))) {
+            throw VirtiofsErrors.STORAGE_VIRTIOFSD.create('virtiofsd is not in the user namespace made for it', { details: { pid: shared.daemon.pid } });
+          }
+        } finally {
+          await userNs?.release();
+        }
         this.sandbox.logger.debug('virtiofsd started', { pid: shared.daemon.pid, flavour: binary.flavour, version: binary.version });
       }
     } catch (err) {

@@ -8,7 +8,8 @@ import { defaultVirtiofsdPaths } from './virtiofs-config';
 import { buildVirtiofsdArgs, detectFlavour, probeVirtiofsd, type VirtiofsdArgsOptions } from './virtiofsd-binary';
 
 const base: VirtiofsdArgsOptions = {
-  socketPath: '/run/x/vhost.sock', sharedDir: '/run/x/shared', cache: 'auto', threadPoolSize: 1, xattr: false, sandbox: 'namespace', extraArgs: [],
+  socketPath: '/run/x/vhost.sock', sharedDir: '/run/x/shared', cache: 'auto', threadPoolSize: 1, xattr: false, sandbox: 'namespace',
+  ownership: 'passthrough', unprivilegedId: 2147483646, extraArgs: [],
 };
 
 function codeOf(fn: () => unknown): string | undefined {

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 import { execFile } from 'node:child_process';
 import { constants, promises as fs } from 'node:fs';
-import type { VirtiofsCacheMode, VirtiofsSandboxMode } from './virtiofs-config';
+import type { VirtiofsCacheMode, VirtiofsConfig, VirtiofsOwnership, VirtiofsSandboxMode } from './virtiofs-config';
 import { DEFAULT_VIRTIOFSD_PATHS } from './virtiofs-config';
-import { VirtiofsErrors } from './virtiofs-errors';
+import { optionError, VirtiofsErrors } from './virtiofs-errors';
+import { ownershipArgs } from './virtiofsd-ownership';
 
 /** `rust`: the virtiofsd project (`--shared-dir`); `c`: QEMU's legacy daemon (`-o source=`). */
 export type VirtiofsdFlavour = 'rust' | 'c';
@@ -22,6 +23,9 @@ export interface VirtiofsdArgsOptions {
   threadPoolSize: number;
   xattr: boolean;
   sandbox: VirtiofsSandboxMode;
+  ownership: VirtiofsOwnership;
+  /** The host id of what the guest writes, with `unprivileged` ownership. */
+  unprivilegedId: number;
   extraArgs: readonly string[];
 }
 
@@ -42,7 +46,7 @@ export function buildVirtiofsdArgs(flavour: VirtiofsdFlavour, o: VirtiofsdArgsOp
     const args = ['--socket-path', o.socketPath, '--shared-dir', o.sharedDir, '--cache', o.cache, '--sandbox', o.sandbox];
     args.push('--thread-pool-size', String(o.threadPoolSize));
     if (o.xattr) args.push('--xattr');
-    return [...args, ...o.extraArgs];
+    return [...args, ...ownershipArgs(flavour, o.ownership, o.unprivilegedId), ...o.extraArgs];
   }
   // QEMU's C virtiofsd: `never` is called `none`; it has no `metadata` cache and no unsandboxed mode.
   if (o.cache === 'metadata') {
@@ -52,6 +56,7 @@ export function buildVirtiofsdArgs(flavour: VirtiofsdFlavour, o: VirtiofsdArgsOp
     throw optionError('sandbox', o.sandbox, 'namespace or chroot (QEMU\'s C virtiofsd always confines itself)');
   }
   const cache = o.cache === 'never' ? 'none' : o.cache;
+  ownershipArgs(flavour, o.ownership, o.unprivilegedId);
   return [
     `--socket-path=${o.socketPath}`, '-o', `source=${o.sharedDir}`, '-o', `cache=${cache}`,
     '-o', `sandbox=${o.sandbox}`, '-o', o.xattr ? 'xattr' : 'no_xattr',
@@ -59,10 +64,11 @@ export function buildVirtiofsdArgs(flavour: VirtiofsdFlavour, o: VirtiofsdArgsOp
   ];
 }
 
-function optionError(option: string, value: string, allowed: string): Error {
-  return VirtiofsErrors.STORAGE_VIRTIOFSD_OPTION.create('The configured virtiofsd option is not supported by this virtiofsd', {
-    details: { option, value, allowed },
-    hint: `Set ${option} under [plugins."storage.virtiofs"] to ${allowed}, or point virtiofsd_path at the Rust virtiofsd.`,
+/** buildVirtiofsdArgs with the options of `[plugins."storage.virtiofs"]` (the driver and `cella check` share it). */
+export function virtiofsdArgsFor(flavour: VirtiofsdFlavour, config: VirtiofsConfig, socketPath: string, sharedDir: string): string[] {
+  return buildVirtiofsdArgs(flavour, {
+    socketPath, sharedDir, cache: config.cache_mode, threadPoolSize: config.thread_pool_size, xattr: config.xattr,
+    sandbox: config.sandbox, ownership: config.ownership, unprivilegedId: config.unprivileged_id, extraArgs: config.extra_args,
   });
 }
 

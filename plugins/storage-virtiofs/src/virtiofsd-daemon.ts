@@ -13,6 +13,8 @@ const SOCKET_WAIT_MS = 10_000;
 export interface VirtiofsdDaemonOptions {
   binary: VirtiofsdBinary;
   args: string[];
+  /** A command that runs virtiofsd (e.g. in a user namespace) and execs it, so the pid stays virtiofsd's. */
+  launcher?: readonly string[];
   socketPath: string;
   logPath: string;
   journal: Journal;
@@ -37,9 +39,12 @@ export class VirtiofsdDaemon {
     let exited: string | undefined;
     let pid: number | undefined;
     try {
-      // Its own session (a Ctrl-C to the CLI does not reach it), but it dies with the process that started it.
-      const cmd = confinedCommand(o.binary.path, o.args);
-      const child = spawn(cmd.file, cmd.args, { detached: true, stdio: ['ignore', log.fd, log.fd] });
+      // Its own session (a Ctrl-C to the CLI does not reach it), but it dies with the process that started it. The
+      // parent-death signal is set last, inside the launcher: entering the user namespace as its root changes the
+      // host uid, which clears it.
+      const confined = confinedCommand(o.binary.path, o.args);
+      const [file, ...argv] = [...(o.launcher ?? []), confined.file, ...confined.args];
+      const child = spawn(file!, argv, { detached: true, stdio: ['ignore', log.fd, log.fd] });
       child.on('exit', (code, signal) => { exited = signal ?? `exit code ${String(code)}`; });
       const spawnError = await new Promise<Error | undefined>((resolve) => {
         child.once('error', resolve);
