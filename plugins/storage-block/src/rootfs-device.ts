@@ -22,6 +22,15 @@ async function mountedDevices(): Promise<Set<string>> {
 }
 
 /**
+ * The `major:minor` of the block device `rdev` when a host mount uses it, else undefined: a filesystem mounted by
+ * the host and the guest at once is corrupted, so such a device is never attached (rootfs or volume).
+ */
+export async function mountedOnHost(rdev: number): Promise<string | undefined> {
+  const majmin = `${Math.floor(rdev / 256) & 0xfff}:${(rdev & 0xff) | ((rdev >> 12) & 0xfff00)}`;
+  return (await mountedDevices()).has(majmin) ? majmin : undefined;
+}
+
+/**
  * The rootfs block device the spec's annotations name, checked before anything is made: an absolute path to a
  * block device that no host mount uses (a filesystem mounted by the host and the guest at once is corrupted), and
  * a known filesystem type if one is given. This is how a devicemapper or blockfile snapshotter (or a CSI driver)
@@ -50,8 +59,8 @@ export async function rootfsDevice(annotations: Readonly<Record<string, string>>
     throw bad('it does not exist', err);
   }
   if (!st.isBlockDevice()) throw bad('it is not a block device');
-  const majmin = `${Math.floor(st.rdev / 256) & 0xfff}:${(st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00)}`;
-  if ((await mountedDevices()).has(majmin)) {
+  const majmin = await mountedOnHost(st.rdev);
+  if (majmin !== undefined) {
     throw BlockErrors.STORAGE_INVALID_ARGUMENT.create('The rootfs block device is mounted on the host', {
       details: { field, source: path, device: majmin },
       hint: 'Unmount it on the host first: a filesystem mounted by the host and the guest at once is corrupted.',
