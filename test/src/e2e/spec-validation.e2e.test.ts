@@ -34,7 +34,8 @@ const BAD: ReadonlyArray<{ name: string; patch: (s: Spec) => void; field: string
   { name: 'annotation value not a string', patch: (s) => { s.annotations = { a: 1 }; }, field: 'annotations.a', runc: { code: 1, text: 'annotations of type string' } },
   { name: 'linux: null', patch: (s) => { s.linux = null; }, field: 'linux', runc: { code: 1 } },
   { name: 'linux.namespaces = "x"', patch: (s) => { s.linux.namespaces = 'x'; }, field: 'linux.namespaces', runc: { code: 1, text: 'cannot unmarshal string' } },
-  // runc 1.1.5 takes these at create (it ignores an unknown capability with a warning and any version); the guest's crun refuses them.
+  // runc 1.1.5 takes these at create (it ignores an unknown capability with a warning, takes any version and size);
+  // the guest's crun (capability, version) or agent (size) would refuse them after boot.
   { name: 'unknown capability', patch: (s) => { s.process.capabilities.bounding.push('CAP_TEST'); }, field: 'process.capabilities.bounding[3]', runc: { code: 0, text: 'ignoring unknown or unavailable capabilities' } },
   { name: 'unknown ociVersion', patch: (s) => { s.ociVersion = '2.0.0'; }, field: 'ociVersion', runc: { code: 0 } },
   { name: 'spec over the agent\'s 1 MiB', patch: (s) => { s.process.env.push(`PAD=${'x'.repeat(1100 * 1024)}`); }, field: '(whole spec)', runc: { code: 0 } },
@@ -62,14 +63,15 @@ describe('the whole spec is validated before any VM boots (CLI, differential aga
   }
 
   for (const c of BAD) {
-    it(`${c.name}: create and run refuse it naming ${c.field}${c.runc.code ? ', with runc\'s exit code' : ' (runc 1.1.5 takes it; the guest\'s crun would not)'}`, async () => {
+    it(`${c.name}: create and run refuse it naming ${c.field}${c.runc.code ? ', with runc\'s exit code' : ' (runc 1.1.5 takes it; the guest would not)'}`, async () => {
       const bundle = await makeBundle(['true'], c.patch);
       const runc = runtime('runc', [], roots.runcRoot)(['create', '--bundle', bundle, 'bad1']);
       runtime('runc', [], roots.runcRoot)(['delete', '--force', 'bad1']);
       assert.equal(runc.code, c.runc.code, `runc: ${runc.stderr}`);
       if (c.runc.text) assert.ok(runc.stderr.includes(c.runc.text), `runc: ${runc.stderr}`);
-      await refused(['create', '--bundle', bundle, 'bad1'], c.field);
-      await refused(['run', '--bundle', bundle, 'bad1'], c.field);
+      // The field leads the message: "config.json is invalid: <field> <problem>".
+      await refused(['create', '--bundle', bundle, 'bad1'], `is invalid: ${c.field} `);
+      await refused(['run', '--bundle', bundle, 'bad1'], `is invalid: ${c.field} `);
     });
   }
 
@@ -103,7 +105,7 @@ describe('the whole spec is validated before any VM boots (CLI, differential aga
         const linux = s.linux as Spec;
         linux.namespaces = linux.namespaces.map((n: Spec) => (n.type === 'network' ? { type: 'network', path } : n));
       });
-      const stderr = await refused(['run', '--bundle', bundle, 'net1'], 'linux.namespaces[1].path');
+      const stderr = await refused(['run', '--bundle', bundle, 'net1'], 'is invalid: linux.namespaces[1].path is');
       assert.match(stderr, /network namespace/);
     }
   });
