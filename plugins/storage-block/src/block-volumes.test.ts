@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isCellaError } from '@cella/core/errors';
 import { blockVolume } from './block-volumes';
-import { mountedOnHost } from './rootfs-device';
+import { mountedOnHost } from './host-mounts';
 
 /** A block device node of this host that no host mount uses, if any (stat only: nothing is opened). */
 async function someBlockDevice(): Promise<string | undefined> {

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import type { OciMount } from '@cella/core';
 import { BlockErrors } from './block-errors';
-import { mountedOnHost } from './rootfs-device';
+import { mountedOnHost } from './host-mounts';
 
 /** Filesystem names a `mounts` entry may give as `type` to make its source (image file or block device) a disk. */
 export const BLOCK_FS_TYPES: ReadonlySet<string> = new Set(['ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'vfat', 'exfat', 'f2fs']);

@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { BlockErrors } from './block-errors';
 import { BLOCK_FS_TYPES } from './block-volumes';
+import { mountedOnHost } from './host-mounts';
 
 /** Annotation naming a host block device that holds the container's root filesystem (not mounted on the host). */
 export const ROOTFS_DEVICE_ANNOTATION = 'io.cella.storage.rootfs.device';
@@ -13,21 +14,6 @@ export interface RootfsDevice {
   path: string;
   /** `auto`: the guest probes. */
   fstype: string;
-}
-
-/** `major:minor` of every block device mounted in this mount namespace (from /proc/self/mountinfo). */
-async function mountedDevices(): Promise<Set<string>> {
-  const text = await fs.readFile('/proc/self/mountinfo', 'utf8');
-  return new Set(text.split('\n').filter(Boolean).map((l) => l.split(' ')[2]!));
-}
-
-/**
- * The `major:minor` of the block device `rdev` when a host mount uses it, else undefined: a filesystem mounted by
- * the host and the guest at once is corrupted, so such a device is never attached (rootfs or volume).
- */
-export async function mountedOnHost(rdev: number): Promise<string | undefined> {
-  const majmin = `${Math.floor(rdev / 256) & 0xfff}:${(rdev & 0xff) | ((rdev >> 12) & 0xfff00)}`;
-  return (await mountedDevices()).has(majmin) ? majmin : undefined;
 }
 
 /**
