@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Flags } from '@oclif/core';
-import { GuestImage, HostCheck, HypervisorFactory, type HostCheckResult } from '@cella/core';
+import { ACCEPTED_OCI_VERSIONS, GUEST_OCI_VERSION, GuestImage, HostCheck, HypervisorFactory, type HostCheckResult } from '@cella/core';
 import { contributions, resolve } from '@cella/core/di';
 import { BaseCommand } from '../base-command';
 import { probeContext } from '../probe-context';
@@ -10,7 +10,7 @@ import { json, out, table } from '../render/output';
 import type { Runtime } from '../runtime';
 
 export default class Check extends BaseCommand<typeof Check> {
-  static override description = 'Check what this host can do: QEMU, KVM or TCG, vsock, vhost-net, tun, guest image';
+  static override description = 'Check what this host can do: QEMU, KVM or TCG, vsock, vhost-net, tun, guest image, accepted OCI versions';
   static override flags = { json: Flags.boolean({ description: 'Print JSON' }) };
 
   async run(): Promise<void> {
@@ -24,10 +24,20 @@ export default class Check extends BaseCommand<typeof Check> {
     results.push(image);
     const template = image.status === 'pass' ? await templateCheck(rt) : undefined;
     if (template) results.push(template);
+    results.push(ociVersionsCheck());
     if (flags.json) json({ checks: results });
     else out(table(results.map((r) => [r.status.toUpperCase(), r.name, r.detail])));
     if (results.some((r) => r.status === 'fail')) process.exitCode = 1;
   }
+}
+
+/** Which runtime-spec versions a bundle may declare (docs/adr/0014): the rest are refused before boot. */
+function ociVersionsCheck(): HostCheckResult {
+  return {
+    name: 'OCI runtime-spec',
+    status: 'pass',
+    detail: `bundles with ociVersion ${ACCEPTED_OCI_VERSIONS} (1.2 and 1.3 reach the guest's crun as ${GUEST_OCI_VERSION}; fields it would not apply are refused)`,
+  };
 }
 
 /** Until a virtio-fs storage plugin reports its own binary (issue #5): is a virtiofsd on this host at all? */

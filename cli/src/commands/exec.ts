@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { assertTransition, E, StateStore, validateProcess, writeFileAtomic, type OciProcess, type OciSpec } from '@cella/core';
+import { assertTransition, E, readSpecFile, StateStore, validateProcess, writeFileAtomic, type OciProcess, type OciSpec } from '@cella/core';
 import { BaseCommand } from '../base-command';
 import { ERROR_EXIT_STATUS } from '../render/errors';
 import { agentRunDir, viewContainer } from '../container-view';
@@ -51,16 +50,11 @@ export default class Exec extends BaseCommand<typeof Exec> {
 async function execProcess(a: ExecArgs, bundle: string): Promise<OciProcess> {
   if (a.process) {
     const file = resolve(a.process);
-    let proc: OciProcess;
-    try {
-      proc = JSON.parse(await fs.readFile(file, 'utf8')) as OciProcess;
-    } catch (cause) {
-      throw E.BUNDLE_INVALID.create('The --process file is missing or not valid JSON', { cause, details: { file } });
-    }
+    const proc = await readSpecFile(file, 'The --process file');
     validateProcess(proc, file, 'process');
     return proc;
   }
-  const spec = JSON.parse(await fs.readFile(join(bundle, 'config.json'), 'utf8')) as OciSpec;
+  const spec = await readSpecFile(join(bundle, 'config.json'), "The bundle's config.json") as OciSpec;
   const base = spec.process ?? { user: { uid: 0, gid: 0 }, args: [], cwd: '/' };
   const proc: OciProcess = { ...base, args: a.args, terminal: a.tty, env: [...(base.env ?? []), ...a.env], cwd: a.cwd ?? base.cwd };
   if (a.user) {

@@ -8,3 +8,7 @@ export * from './default-spec';
 export * from './spec-schema';
 export * from './go-json';
 export * from './executable';
+export * from './spec-file';
+export * from './spec-validator';
+export * from './oci-version';
+export * from './network-namespace';

@@ -7,6 +7,7 @@ import { isCellaError } from '../errors/cella-error';
 import { E } from '../errors/codes';
 import type { Logger } from '../log/logger';
 import type { Bundle } from '../oci/bundle';
+import { guestOciVersion } from '../oci/oci-version';
 import type { OciSpec } from '../oci/spec';
 import type { GuestAgent, GuestAgentFactory, GuestImage } from '../ports/guest-agent';
 import type { Hypervisor, HypervisorFactory, VmExit, VmTemplateInfo } from '../ports/hypervisor';
@@ -434,9 +435,10 @@ export class SandboxService {
   }
 }
 
-/** The bundle's spec as the guest sees it: root and mounts at the guest paths the storage drivers chose. */
+/** The bundle's spec as the guest sees it: root and mounts at the guest paths the storage drivers chose, a version its crun takes. */
 function guestSpec(bundle: Bundle, storage: PreparedStorage & { guestRootPath: string }): OciSpec {
   const spec: OciSpec = structuredClone(bundle.spec);
+  spec.ociVersion = guestOciVersion(spec.ociVersion);
   spec.root = { ...spec.root!, path: storage.guestRootPath };
   spec.mounts = storage.guestMounts;
   return spec;

@@ -5,10 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isCellaError } from '@cella/core/errors';
 import { blockVolume } from './block-volumes';
+import { mountedOnHost } from './host-mounts';
 
-/** A block device node of this host, if any (stat only: nothing is opened). */
-function someBlockDevice(): string | undefined {
-  return readdirSync('/dev').map((n) => join('/dev', n)).find((p) => { try { return statSync(p).isBlockDevice(); } catch { return false; } });
+/** A block device node of this host that no host mount uses, if any (stat only: nothing is opened). */
+async function someBlockDevice(): Promise<string | undefined> {
+  for (const p of readdirSync('/dev').map((n) => join('/dev', n))) {
+    let st;
+    try { st = statSync(p); } catch { continue; }
+    if (st.isBlockDevice() && await mountedOnHost(st.rdev) === undefined) return p;
+  }
+  return undefined;
 }
 
 describe('blockVolume (which spec mounts become disks)', () => {
@@ -39,7 +45,7 @@ describe('blockVolume (which spec mounts become disks)', () => {
   });
 
   it('takes a host block device whatever the type, leaving the filesystem to the guest to detect', async function () {
-    const dev = someBlockDevice();
+    const dev = await someBlockDevice();
     if (!dev) this.skip();
     const v = await blockVolume({ destination: '/d', type: 'bind', source: dev, options: ['rbind'] }, 1);
     assert.deepEqual(v, { index: 1, source: dev, fstype: 'auto', readOnly: false, options: [], hostDevice: true });

@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import type { OciMount } from '@cella/core';
 import { BlockErrors } from './block-errors';
+import { mountedOnHost } from './host-mounts';
 
 /** Filesystem names a `mounts` entry may give as `type` to make its source (image file or block device) a disk. */
 export const BLOCK_FS_TYPES: ReadonlySet<string> = new Set(['ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'vfat', 'exfat', 'f2fs']);
@@ -29,7 +30,8 @@ export interface BlockVolume {
  * Decides whether `m` is a block volume: a `type` from BLOCK_FS_TYPES with a source that is a regular file or a
  * block device (fstype = type), or any type whose source is a host block device (fstype detected in the guest).
  * Returns undefined for other mounts. Throws E_STORAGE_MOUNT_SOURCE naming the mount when a filesystem-typed
- * entry's source is missing or is neither a file nor a block device.
+ * entry's source is missing or is neither a file nor a block device, and E_STORAGE_INVALID_ARGUMENT naming
+ * `mounts[i].source` when the block device is mounted on the host (issue #9).
  */
 export async function blockVolume(m: OciMount, index: number): Promise<BlockVolume | undefined> {
   const fsTyped = m.type !== undefined && BLOCK_FS_TYPES.has(m.type);
@@ -53,6 +55,13 @@ export async function blockVolume(m: OciMount, index: number): Promise<BlockVolu
   if (!hostDevice && !(fsTyped && st.isFile())) {
     if (fsTyped) throw bad('the source is neither a regular file nor a block device');
     return undefined;
+  }
+  const device = hostDevice ? await mountedOnHost(st.rdev) : undefined;
+  if (device !== undefined) {
+    throw BlockErrors.STORAGE_INVALID_ARGUMENT.create(`The block device that ${field} names is mounted on the host`, {
+      details: { field, destination: m.destination, source: m.source, device },
+      hint: 'Unmount it on the host first: a filesystem mounted by the host and the guest at once is corrupted.',
+    });
   }
   const given = m.options ?? [];
   const readOnly = given.lastIndexOf('ro') > given.lastIndexOf('rw');

@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { BlockErrors } from './block-errors';
 import { BLOCK_FS_TYPES } from './block-volumes';
+import { mountedOnHost } from './host-mounts';
 
 /** Annotation naming a host block device that holds the container's root filesystem (not mounted on the host). */
 export const ROOTFS_DEVICE_ANNOTATION = 'io.cella.storage.rootfs.device';
@@ -13,12 +14,6 @@ export interface RootfsDevice {
   path: string;
   /** `auto`: the guest probes. */
   fstype: string;
-}
-
-/** `major:minor` of every block device mounted in this mount namespace (from /proc/self/mountinfo). */
-async function mountedDevices(): Promise<Set<string>> {
-  const text = await fs.readFile('/proc/self/mountinfo', 'utf8');
-  return new Set(text.split('\n').filter(Boolean).map((l) => l.split(' ')[2]!));
 }
 
 /**
@@ -50,8 +45,8 @@ export async function rootfsDevice(annotations: Readonly<Record<string, string>>
     throw bad('it does not exist', err);
   }
   if (!st.isBlockDevice()) throw bad('it is not a block device');
-  const majmin = `${Math.floor(st.rdev / 256) & 0xfff}:${(st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00)}`;
-  if ((await mountedDevices()).has(majmin)) {
+  const majmin = await mountedOnHost(st.rdev);
+  if (majmin !== undefined) {
     throw BlockErrors.STORAGE_INVALID_ARGUMENT.create('The rootfs block device is mounted on the host', {
       details: { field, source: path, device: majmin },
       hint: 'Unmount it on the host first: a filesystem mounted by the host and the guest at once is corrupted.',

@@ -47,3 +47,13 @@ describe('cella check: the guest image line', function () {
     assert.match(run.stderr, /E_IMAGE_STALE/);
   });
 });
+
+describe('cella check: the OCI runtime-spec line', function () {
+  this.timeout(60_000);
+  it('says which ociVersion values bundles may have (runc\'s 1.0.2-dev through the current 1.3.x)', async () => {
+    const r = await cella(['check', '--json']);
+    const line = (JSON.parse(r.stdout).checks as Check[]).find((c) => c.name === 'OCI runtime-spec');
+    assert.equal(line?.status, 'pass');
+    assert.match(line?.detail ?? '', /ociVersion 1\.0\.0 to 1\.3\.x/);
+  });
+});

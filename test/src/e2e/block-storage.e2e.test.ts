@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { assertNothingLeft, cella, HELLO, makeBundle, tempDir } from '../helpers/cella';
+import { runWatchingForVm } from '../helpers/no-vm';
 
 /** An ext4 image file made from a folder with `mkfs.ext4 -d` (no loop mount). */
 async function ext4Image(dir: string, name: string, files: Record<string, string>): Promise<string> {
@@ -139,6 +140,24 @@ describe('block storage: rootfs and volumes as disks (real VM)', function () {
       assert.equal(notDevice.code, 1);
       assert.match(notDevice.stderr, /not a block device/);
       assert.ok(notDevice.stderr.includes(image), notDevice.stderr);
+    });
+
+    it('refuses a volume whose source is a block device mounted on the host, naming mounts[i].source, before any VM', async () => {
+      mnt = join(dir, 'mnt');
+      await fs.mkdir(mnt);
+      execFileSync('mount', ['-o', 'ro', loop!, mnt]);
+      const bundle = await makeBundle(['true'], (s) => {
+        const mounts = s.mounts as Array<Record<string, unknown>>;
+        mounts.push({ destination: '/data', type: 'ext4', source: loop!, options: ['rw'] });
+      });
+      const index = (JSON.parse(await fs.readFile(join(bundle, 'config.json'), 'utf8')) as { mounts: unknown[] }).mounts.length - 1;
+      const r = await runWatchingForVm(root, ['run', '--root', root, '--bundle', bundle, 'vol1']);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /is mounted on the host/);
+      assert.ok(r.stderr.includes(`mounts[${index}].source`), r.stderr);
+      assert.deepEqual(r.qemu, [], 'no VM started');
+      // The host's filesystem is untouched: it is still mounted, read-only, from the same device.
+      assert.match(execFileSync('findmnt', ['-n', '-o', 'SOURCE,OPTIONS', mnt]).toString(), new RegExp(`^${loop} ro,`));
     });
   });
 });
