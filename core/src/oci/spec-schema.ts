@@ -68,7 +68,8 @@ const idMappings = {
 /**
  * JSON Schema (draft-07) of the config.json fields Cella reads, with the runtime-spec's types and required
  * members (schema/config-schema.json, config-linux.json, defs*.json of runtime-spec 1.1) plus the POSIX rules of
- * config.md the schema leaves to prose: `process.user` with uid and gid, at least one arg, an absolute cwd.
+ * config.md the schema leaves to prose: `process.user` with uid and gid, at least one arg, an absolute cwd; and
+ * what the guest's crun refuses: rlimit and capability names Linux does not know, a uid or gid of 2^32-1.
  * Unknown members are allowed everywhere: the spec lets bundles carry extensions.
  */
 export const OCI_SPEC_SCHEMA = {
