@@ -2,6 +2,9 @@
 // SPDX-License-Identifier: Apache-2.0
 'use strict';
 const { globalsAfterCommand } = require('./argv.js');
+// First of all: a stdout/stderr we cannot write (read-only /dev/null, a closed pipe) must not kill us.
+const { guardStdio, logFlag } = require('../dist/safe-stdio.js');
+guardStdio(logFlag(process.argv.slice(2)), 'cella');
 
 const argv = globalsAfterCommand(process.argv.slice(2));
 // Fast path: `cella --version` needs nothing but package.json (same text as oclif prints).

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { E, JsonLogger, readBundle, type SandboxHandle, type SandboxService } from '@cella/core';
 import { TtrpcServer } from '@cella/core/ttrpc';
 import { errorJson } from '../render/errors';
+import { guardStdio } from '../safe-stdio';
 import { loadRuntime } from '../runtime';
 import { makeSandboxService } from '../sandbox';
 import { HostTerminal } from '../tty/host-terminal';
@@ -133,6 +134,7 @@ class Holder {
 
 async function main(): Promise<void> {
   const opts = JSON.parse(process.argv[2] ?? '{}') as HolderOptions;
+  guardStdio(opts.log, 'cella-holder');
   const report = reporter();
   let terminal: HostTerminal | undefined;
   // The holder's stdout/stderr belong to the container: its own log goes to --log (or nowhere).

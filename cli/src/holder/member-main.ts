@@ -19,6 +19,7 @@ import { TtrpcServer } from '@cella/core/ttrpc';
 import { assertIdFree, checkPodSandbox } from '../pod';
 import { errorJson } from '../render/errors';
 import { HostTerminal } from '../tty/host-terminal';
+import { guardStdio } from '../safe-stdio';
 import { reporter } from './child-report';
 import { HolderConnection } from './holder-connection';
 import { CONTROL_SOCKET, decodeKill, encodeContainerRequest, HOLDER_SERVICE, HolderMethod } from './holder-protocol';
@@ -155,6 +156,7 @@ class Member {
 
 async function main(): Promise<void> {
   const opts = JSON.parse(process.argv[2] ?? '{}') as MemberOptions;
+  guardStdio(opts.log, 'cella-member-holder');
   const report = reporter();
   // The holder's stdout/stderr belong to the container: its own log goes to --log (or nowhere).
   const logger = new JsonLogger((line) => { if (opts.log) appendFileSync(opts.log, `${line}\n`); }, opts.debug ? 'debug' : 'warn', { name: 'cella-member-holder' });
