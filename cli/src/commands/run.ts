@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import type { Server } from 'node:net';
 import { constants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
@@ -9,6 +10,7 @@ import { checkPreserveFds } from '../preserve-fds';
 import type { HolderOptions } from '../holder/holder-main';
 import { spawnHolder } from '../holder/spawn-holder';
 import type { GlobalOptions } from '../runtime';
+import { serveKill } from '../holder/control-socket';
 import { makeSandboxService } from '../sandbox';
 import { checkTerminal } from '../tty/check-terminal';
 import { callerWindowSize, OwnTerminal } from '../tty/session-terminal';
@@ -77,12 +79,15 @@ export default class Run extends BaseCommand<typeof Run> {
       return [s, h] as const;
     });
     let own: OwnTerminal | undefined;
+    let control: Server | undefined;
     try {
       const status = await service.run(id, bundle, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }, {
         abort: booting.signal,
         onSignal(cb) { forward = cb; },
         async onStarted(resize) {
           if (pidFile) await writeFileAtomic(pidFile, String(process.pid), 0o644);
+          // `cella kill ID` reaches a foreground run as it reaches a holder (issue #10 item 9; runc can kill what `run` started).
+          control = await serveKill(rt.store.paths(id).runDir, (sig) => forward?.(sig));
           if (!terminal) return;
           own = new OwnTerminal();
           await own.watchSize((s) => resize(s.rows, s.columns));
@@ -91,6 +96,7 @@ export default class Run extends BaseCommand<typeof Run> {
       process.exitCode = status;
     } finally {
       for (const [s, h] of handlers) process.off(s, h);
+      control?.close();
       await own?.close();
       process.stdin.destroy();
     }
