@@ -12,7 +12,7 @@ import { appendFileSync } from 'node:fs';
 export function guardStdio(logFile: string | undefined, name: string, onGone?: (stream: 'stdout' | 'stderr', code: string) => void): void {
   for (const [which, stream] of [['stdout', process.stdout], ['stderr', process.stderr]] as const) {
     let noted = false;
-    stream.on('error', (err: NodeJS.ErrnoException) => {
+    const listener = (err: NodeJS.ErrnoException): void => {
       if (noted) return;
       noted = true;
       const code = err.code ?? 'EIO';
@@ -21,7 +21,21 @@ export function guardStdio(logFile: string | undefined, name: string, onGone?: (
         try { appendFileSync(logFile, `${line}\n`); } catch { /* the log is best effort */ }
       }
       onGone?.(which, code);
-    });
+    };
+    GUARDS.add(listener);
+    stream.on('error', listener);
+  }
+}
+
+const GUARDS = new Set<unknown>();
+
+/**
+ * oclif adds its own 'error' listener to stdout, which rethrows anything but EPIPE (an EBADF from a read-only
+ * stdout then kills the command after its work is done). Called once oclif is loaded: only our guard stays.
+ */
+export function dropOtherStdioErrorListeners(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    for (const l of stream.listeners('error')) if (!GUARDS.has(l)) stream.off('error', l as (...a: unknown[]) => void);
   }
 }
 

@@ -138,7 +138,8 @@ export class SandboxService {
   /** Run the created container's process (OCI `start`): resolves once the guest runs it. */
   async start(live: SandboxHandle): Promise<void> {
     try {
-      await live.agent!.startContainer(live.ctx.id);
+      // Raced with the VM's death (virtiofsd's too): a start must fail at once, not after the call's timeout.
+      await Promise.race([live.agent!.startContainer(live.ctx.id), live.vmDied]);
       await this.setStatus(live, 'running');
     } catch (err) {
       throw await explain(live, err);

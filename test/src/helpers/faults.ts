@@ -4,10 +4,10 @@
  * docs/architecture.md ("State under faults"), `delete --force`, and look for leaks. Shared by the e2e tier (a
  * subset) and `npm run bench -- faults` (the whole matrix).
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { promises as fs, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { cella, CELLA, listTree, makeBundle, processesMentioning, tempDir, type CellaResult } from './cella';
+import { cellaToFile, cellaToFile as cella, listTree, makeBundle, processesMentioning, tempDir, type CellaResult } from './cella';
 
 export type Victim = 'cli' | 'holder' | 'qemu' | 'virtiofsd';
 export type Step = 'boot' | 'created' | 'running' | 'exec' | 'delete';
@@ -29,13 +29,9 @@ interface Running { child: ChildProcess; done: Promise<CellaResult> }
 
 /** A `cella` command in the background (to be killed, or awaited). */
 function background(args: string[]): Running {
-  const child = spawn(process.execPath, [CELLA, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => { stdout += d; });
-  child.stderr!.on('data', (d) => { stderr += d; });
-  const done = new Promise<CellaResult>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  return { child, done };
+  let child: ChildProcess | undefined;
+  const done = cellaToFile(args, { onSpawn: (c) => { child = c; } });
+  return { child: child!, done };
 }
 
 function readState(root: string, id: string): { status?: string; owner?: { pid?: number }; vm?: { pid?: number } } | undefined {
