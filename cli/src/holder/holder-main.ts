@@ -136,7 +136,8 @@ class Holder {
     this.control?.close();
     if (failed) process.exitCode = status;
     await this.terminal?.close();
-    await this.service.finish(this.live, failed, { exitStatus: status }).catch(() => undefined);
+    const oomKills = this.started ? await this.stats?.finalOomKills() : undefined;
+    await this.service.finish(this.live, failed, { exitStatus: status, oomKills }).catch(() => undefined);
     process.exit(status);
   }
 }
