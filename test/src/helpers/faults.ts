@@ -48,9 +48,11 @@ async function until<T>(what: string, f: () => T | undefined | false, timeoutMs 
   }
 }
 
-/** Pids of processes whose command line holds every needle. */
+/** Pids of processes whose whole command line holds every needle (processesMentioning shortens the lines). */
 function pidsOf(...needles: string[]): number[] {
-  return processesMentioning(needles[0]!).filter((l) => needles.every((n) => l.includes(n))).map((l) => Number(l.split(' ')[0]));
+  return processesMentioning(needles[0]!).map((l) => Number(l.split(' ')[0])).filter((pid) => {
+    try { return needles.every((n) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(n)); } catch { return false; }
+  });
 }
 
 function alive(pid: number): boolean {
