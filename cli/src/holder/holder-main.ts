@@ -71,7 +71,7 @@ class Holder {
       await this.service.start(this.live);
     } catch (err) {
       if (undo) await this.undo();
-      else void this.exit(255, true);
+      else void this.died(err);
       throw err;
     }
     const tty = this.terminal;
