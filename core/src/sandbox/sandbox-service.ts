@@ -81,6 +81,8 @@ interface Live {
   onVmDied(exit: VmExit, process?: string): void;
   /** Polls the journalled processes (QEMU, virtiofsd) while the sandbox lives; cleared by teardown. */
   watchdog?: NodeJS.Timeout;
+  /** Set once the VM or a process it needs died: teardown then asks the guest nothing (it may never answer). */
+  broken?: boolean;
 }
 
 /** How often the watchdog looks at the sandbox's processes: well inside the 2 s in which `state` must be true. */
@@ -316,7 +318,8 @@ export class SandboxService {
       }));
     });
     vmDied.catch(() => undefined);
-    return { ctx, journal, vmDied, onVmDied, added: new Map() };
+    const live: Live = { ctx, journal, vmDied, onVmDied: (exit, proc) => { live.broken = true; onVmDied(exit, proc); }, added: new Map() };
+    return live;
   }
 
   /** Every step checks `abort` first, so an interrupted boot stops before it makes anything more. */
@@ -469,7 +472,9 @@ export class SandboxService {
     const quiet = async (what: string, f: () => Promise<unknown> | undefined): Promise<void> => {
       try { await f(); } catch (err) { if (!failed) ctx.logger.warn(`${what} failed during teardown`, { err }); }
     };
-    const agentOk = live.agent !== undefined;
+    // A broken sandbox's guest may never answer (virtiofsd gone): its VM is stopped at once instead.
+    const agentOk = live.agent !== undefined && live.broken !== true;
+    if (live.agent && !agentOk) live.agent.close();
     if (agentOk) {
       await quiet('removeContainer', () => withTimeout(live.agent!.removeContainer(ctx.id), 5000));
       await quiet('destroySandbox', () => withTimeout(live.agent!.destroySandbox(), 3000));
