@@ -5,7 +5,8 @@ import { runScenario, scenarioName, summary, type FaultResult, type Scenario } f
 /**
  * Fault injection with real VMs (issue #10): one process killed at one lifecycle step, then the state invariants,
  * `delete --force`, and no leaks. A subset, to stay inside CI's budget; `npm run bench -- faults` runs every
- * victim at every step. Killing the holder relies on its VM dying with it (the parent-death signal).
+ * victim at every step. Killing the holder relies on its VM dying with it (the parent-death signal of the
+ * confinement work): without it `state` says stopped while the VM runs on, and holder@created fails.
  */
 const SUBSET: Scenario[] = [
   { victim: 'qemu', step: 'created' },
