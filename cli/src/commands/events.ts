@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Args, Flags } from '@oclif/core';
-import { E, OciErrors, StateStore, type SandboxState } from '@cella/core';
+import { E, OciErrors, StateStore } from '@cella/core';
 import { TtrpcStatusError } from '@cella/core/ttrpc';
 import { decodeStatsContainerResponse, type CgroupStats } from '@cella/agent';
 import { BaseCommand } from '../base-command';
@@ -63,12 +63,7 @@ export default class Events extends BaseCommand<typeof Events> {
         logger.error('Reading the container\'s stats failed', { err });
         continue;
       }
-      if (!s) {
-        // Its init was OOM-killed: the holder read the count as it ended (no tick can see that cgroup any more).
-        const last = await store.read<SandboxState>(id).then((st) => st.oomKills, () => undefined);
-        if (last !== undefined) for (let i = oomKills; i < BigInt(last) && i - oomKills < 100n; i++) process.stdout.write(oomEventLine(id));
-        return;
-      }
+      if (!s) return;
       // One event per kill since the last read (bounded: a storm of kills is not a reason to flood the output).
       const kills = s.memoryEvents.oomKill - oomKills;
       for (let i = 0n; i < kills && i < 100n; i++) process.stdout.write(oomEventLine(id));

@@ -136,8 +136,7 @@ class Holder {
     this.control?.close();
     if (failed) process.exitCode = status;
     await this.terminal?.close();
-    const oomKills = this.started && this.live.broken !== true ? await this.stats?.finalOomKills() : undefined;
-    await this.service.finish(this.live, failed, { exitStatus: status, oomKills }).catch(() => undefined);
+    await this.service.finish(this.live, failed, { exitStatus: status }).catch(() => undefined);
     process.exit(status);
   }
 }

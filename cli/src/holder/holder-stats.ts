@@ -32,19 +32,6 @@ export class HolderStats {
     });
   }
 
-  /**
-   * The container's OOM kill count as its process ends, read before teardown removes its cgroup: when the kill
-   * was its init's, no later `events` tick can see it (issue #10 item 10). Undefined when it cannot be read.
-   */
-  async finalOomKills(timeoutMs = 2000): Promise<number | undefined> {
-    const agent = this.live.agent;
-    if (!agent || this.paused || !hasStats(agent)) return undefined;
-    let t: NodeJS.Timeout | undefined;
-    const late = new Promise<undefined>((r) => { t = setTimeout(() => r(undefined), timeoutMs); });
-    const s = await Promise.race([agent.statsContainer(this.live.ctx.id).catch(() => undefined), late]).finally(() => clearTimeout(t));
-    return s === undefined ? undefined : Number(s.memoryEvents.oomKill);
-  }
-
   /** Call before pausing the VM. */
   async beforePause(): Promise<void> {
     this.frozen = await this.read().catch(() => undefined);

@@ -48,9 +48,6 @@ export interface SandboxEnv {
   defaults: { vcpus: number; memoryMiB: number; bootTimeoutMs: number };
 }
 
-/** What the state of a stopped container keeps: its exit status, and its OOM kill count when it was read. */
-export interface StoppedFacts { exitStatus: number; oomKills?: number }
-
 export interface RunIo { stdin?: Readable; stdout: Writable; stderr: Writable }
 
 export interface RunControl {
@@ -196,7 +193,7 @@ export class SandboxService {
    * Undo everything the sandbox made. With `keepState` the state folder stays, marked stopped with the exit
    * status, for `state` and `delete` (OCI); otherwise it is removed too.
    */
-  async finish(live: SandboxHandle, failed: boolean, keepState?: StoppedFacts): Promise<void> {
+  async finish(live: SandboxHandle, failed: boolean, keepState?: { exitStatus: number }): Promise<void> {
     await this.teardown(live, failed, keepState);
   }
 
@@ -466,7 +463,7 @@ export class SandboxService {
   }
 
   /** Undo everything, newest first; the journal catches what the live objects did not undo. */
-  private async teardown(live: Live, failed: boolean, keepState?: StoppedFacts): Promise<void> {
+  private async teardown(live: Live, failed: boolean, keepState?: { exitStatus: number }): Promise<void> {
     const { ctx } = live;
     clearInterval(live.watchdog);
     const quiet = async (what: string, f: () => Promise<unknown> | undefined): Promise<void> => {
@@ -489,7 +486,7 @@ export class SandboxService {
       ctx.logger.error('teardown left resources behind; `cella delete --force` retries', { err: failures[0] });
       return;
     }
-    if (keepState) await this.patchState(ctx.id, { status: 'stopped', exitStatus: keepState.exitStatus, oomKills: keepState.oomKills, vm: undefined });
+    if (keepState) await this.patchState(ctx.id, { status: 'stopped', exitStatus: keepState.exitStatus, vm: undefined });
     else await this.env.store.remove(ctx.id);
   }
 }

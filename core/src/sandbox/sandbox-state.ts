@@ -16,6 +16,4 @@ export interface SandboxState {
   vm?: { pid: number; accel: string };
   annotations?: Record<string, string>;
   exitStatus?: number;
-  /** The container's cgroup OOM kill count as it stopped (`events` reports a kill of its init from it). */
-  oomKills?: number;
 }
