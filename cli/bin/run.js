@@ -2,6 +2,9 @@
 // SPDX-License-Identifier: Apache-2.0
 'use strict';
 const { globalsAfterCommand } = require('./argv.js');
+// First of all: a stdout/stderr we cannot write (read-only /dev/null, a closed pipe) must not kill us.
+const { dropOtherStdioErrorListeners, guardStdio, logFlag } = require('../dist/safe-stdio.js');
+guardStdio(logFlag(process.argv.slice(2)), 'cella');
 
 const argv = globalsAfterCommand(process.argv.slice(2));
 // Fast path: `cella --version` needs nothing but package.json (same text as oclif prints).
@@ -19,6 +22,7 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === 'version')) {
   if (!process.env.SHELL) process.env.SHELL = '/bin/sh';
   const full = () => {
     const oclif = require('@oclif/core');
+    dropOtherStdioErrorListeners();
     // No user-installed oclif plugins: Cella's plugins are npm packages named by its config.
     oclif.execute({ args: argv, loadOptions: { root: __dirname, userPlugins: false } }).catch(oclif.handle);
   };

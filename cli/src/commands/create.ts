@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 import { join, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import { checkExecutable, readBundle, StateStore, writeFileAtomic } from '@cella/core';
+import { checkExecutable, readBundle, StateStore } from '@cella/core';
 import { BaseCommand } from '../base-command';
+import { checkPidFile } from '../pid-file';
 import { checkPreserveFds } from '../preserve-fds';
 import type { HolderOptions } from '../holder/holder-main';
 import type { MemberOptions } from '../holder/member-main';
 import { assertIdFree, podMembership } from '../pod';
-import { spawnReporting } from '../holder/child-report';
+import { spawnHolder } from '../holder/spawn-holder';
+import { makeSandboxService } from '../sandbox';
 import { checkTerminal } from '../tty/check-terminal';
 
 const HOLDER = join(__dirname, '..', '..', 'bin', 'holder.js');
@@ -31,19 +33,19 @@ export default class Create extends BaseCommand<typeof Create> {
     const bundle = await readBundle(flags.bundle);
     const consoleSocket = checkTerminal(bundle.spec.process?.terminal === true, flags['console-socket'], true, bundle.configFile);
     checkPreserveFds(flags['preserve-fds']);
+    const pidFile = checkPidFile('--pid-file', flags['pid-file']);
     await checkExecutable(bundle.spec, bundle.rootfs);
     // A container of a Kubernetes pod joins its pod sandbox's VM instead of booting one (docs/adr/0009).
     const pod = podMembership(bundle.spec.annotations, args.id, bundle.configFile);
-    let pid: number;
+    const store = new StateStore(await this.stateRoot(g));
+    const ownStdio = consoleSocket === undefined;
     if (pod) {
-      const store = new StateStore(await this.stateRoot(g));
       await assertIdFree(store, args.id);
-      const member: MemberOptions = { id: args.id, bundle: bundle.dir, root: store.root, sandboxId: pod.sandboxId, annotation: pod.annotation, debug: g.debug, consoleSocket };
-      pid = await spawnReporting(MEMBER_HOLDER, member, 'container holder', consoleSocket === undefined);
+      const member: MemberOptions = { id: args.id, bundle: bundle.dir, root: store.root, sandboxId: pod.sandboxId, annotation: pod.annotation, debug: g.debug, log: g.log && resolve(g.log), consoleSocket };
+      await spawnHolder(store, args.id, MEMBER_HOLDER, member, ownStdio, pidFile, () => store.remove(args.id));
     } else {
-      const opts: HolderOptions = { id: args.id, bundle: bundle.dir, root: g.root && resolve(g.root), config: g.config && resolve(g.config), debug: g.debug, consoleSocket };
-      pid = await spawnReporting(HOLDER, opts, 'container holder', consoleSocket === undefined);
+      const opts: HolderOptions = { id: args.id, bundle: bundle.dir, root: store.root, config: g.config && resolve(g.config), debug: g.debug, log: g.log && resolve(g.log), consoleSocket };
+      await spawnHolder(store, args.id, HOLDER, opts, ownStdio, pidFile, async () => makeSandboxService(await this.runtime(g)).forceDelete(args.id));
     }
-    if (flags['pid-file']) await writeFileAtomic(resolve(flags['pid-file']), String(pid), 0o644);
   }
 }

@@ -7,6 +7,7 @@ import { agentRunDir, viewContainer } from '../container-view';
 import { parseExecArgs, type ExecArgs } from '../exec-args';
 import { execSession } from '../holder/exec-session';
 import { spawnReporting } from '../holder/child-report';
+import { checkPidFile } from '../pid-file';
 import { checkTerminal } from '../tty/check-terminal';
 import { OwnTerminal } from '../tty/session-terminal';
 
@@ -33,6 +34,7 @@ export default class Exec extends BaseCommand<typeof Exec> {
     const store = new StateStore(await this.stateRoot(g));
     const v = await viewContainer(store, a.id);
     assertTransition(v.status, 'exec', a.id);
+    const pidFile = checkPidFile('--pid-file', a.pidFile);
     const proc = await execProcess(a, v.state.bundle);
     const consoleSocket = checkTerminal(proc.terminal === true, a.consoleSocket, a.detach, a.process ?? '(exec flags)');
     // The holder that owns the agent connection: a pod member's is its pod sandbox's (docs/adr/0009).
@@ -41,8 +43,8 @@ export default class Exec extends BaseCommand<typeof Exec> {
       process.exitCode = await execSession(runDir, a.id, proc, undefined, proc.terminal ? new OwnTerminal() : undefined);
       return;
     }
-    const pid = await spawnReporting(EXEC_CHILD, { runDir, id: a.id, process: proc, consoleSocket }, 'exec', consoleSocket === undefined);
-    if (a.pidFile) await writeFileAtomic(resolve(a.pidFile), String(pid), 0o644);
+    const pid = await spawnReporting(EXEC_CHILD, { runDir, id: a.id, process: proc, consoleSocket, log: g.log && resolve(g.log) }, 'exec', consoleSocket === undefined);
+    if (pidFile) await writeFileAtomic(pidFile, String(pid), 0o644);
   }
 }
 

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
+import type { Server } from 'node:net';
 import { constants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import { checkExecutable, E, readBundle, writeFileAtomic, type Bundle } from '@cella/core';
+import { checkExecutable, E, readBundle, StateStore, writeFileAtomic, type Bundle } from '@cella/core';
 import { BaseCommand } from '../base-command';
+import { checkPidFile } from '../pid-file';
 import { checkPreserveFds } from '../preserve-fds';
 import type { HolderOptions } from '../holder/holder-main';
-import { spawnReporting } from '../holder/child-report';
+import { spawnHolder } from '../holder/spawn-holder';
 import type { GlobalOptions } from '../runtime';
+import { serveKill } from '../holder/control-socket';
 import { makeSandboxService } from '../sandbox';
 import { checkTerminal } from '../tty/check-terminal';
 import { callerWindowSize, OwnTerminal } from '../tty/session-terminal';
@@ -41,16 +44,17 @@ export default class Run extends BaseCommand<typeof Run> {
     const consoleSocket = checkTerminal(terminal, flags['console-socket'], flags.detach, bundle.configFile);
     checkPreserveFds(flags['preserve-fds']);
     await checkExecutable(bundle.spec, bundle.rootfs);
-    const pidFile = flags['pid-file'] && resolve(flags['pid-file']);
+    const pidFile = checkPidFile('--pid-file', flags['pid-file']);
     if (flags.detach) await this.detached(args.id, bundle, g, consoleSocket, pidFile);
     else await this.foreground(args.id, bundle, g, terminal, pidFile);
   }
 
   /** `run -d`: a holder creates and starts the container, as `create` + `start`, and stands for it. */
   private async detached(id: string, bundle: Bundle, g: GlobalOptions, consoleSocket: string | undefined, pidFile: string | undefined): Promise<void> {
-    const opts: HolderOptions = { id, bundle: bundle.dir, root: g.root && resolve(g.root), config: g.config && resolve(g.config), debug: g.debug, consoleSocket, start: true };
-    const pid = await spawnReporting(HOLDER, opts, 'container holder', consoleSocket === undefined);
-    if (pidFile) await writeFileAtomic(pidFile, String(pid), 0o644);
+    const opts: HolderOptions = { id, bundle: bundle.dir, root: g.root && resolve(g.root), config: g.config && resolve(g.config), debug: g.debug, log: g.log && resolve(g.log), consoleSocket, start: true };
+    const store = new StateStore(await this.stateRoot(g));
+    opts.root = store.root;
+    await spawnHolder(store, id, HOLDER, opts, consoleSocket === undefined, pidFile, async () => makeSandboxService(await this.runtime(g)).forceDelete(id));
   }
 
   /**
@@ -75,12 +79,15 @@ export default class Run extends BaseCommand<typeof Run> {
       return [s, h] as const;
     });
     let own: OwnTerminal | undefined;
+    let control: Server | undefined;
     try {
       const status = await service.run(id, bundle, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }, {
         abort: booting.signal,
         onSignal(cb) { forward = cb; },
         async onStarted(resize) {
           if (pidFile) await writeFileAtomic(pidFile, String(process.pid), 0o644);
+          // `cella kill ID` reaches a foreground run as it reaches a holder (issue #10 item 9; runc can kill what `run` started).
+          control = await serveKill(rt.store.paths(id).runDir, (sig) => forward?.(sig));
           if (!terminal) return;
           own = new OwnTerminal();
           await own.watchSize((s) => resize(s.rows, s.columns));
@@ -89,6 +96,7 @@ export default class Run extends BaseCommand<typeof Run> {
       process.exitCode = status;
     } finally {
       for (const [s, h] of handlers) process.off(s, h);
+      control?.close();
       await own?.close();
       process.stdin.destroy();
     }

@@ -24,7 +24,10 @@ export async function spawnReporting(script: string, arg: unknown, what: string,
     lines.once('close', () => done(undefined));
   });
   pipe.destroy();
-  if (!report) throw E.INTERNAL.create(`The ${what} process exited before it was ready`, { details: { script } });
+  if (!report) {
+    // Killed, or it crashed: the caller undoes what it made (its pid tells its state folder from another's).
+    throw E.INTERNAL.create(`The ${what} process exited before it was ready`, { details: { script, pid: child.pid } });
+  }
   if (!report.ok) throw errorFromJson(report.error);
   child.unref();
   return report.pid;
@@ -33,12 +36,18 @@ export async function spawnReporting(script: string, arg: unknown, what: string,
 /** The child's side: write the one report line on fd 3 and close it. Later calls do nothing. */
 export function reporter(): { send(r: HolderReport): Promise<void> } {
   const out = createWriteStream('', { fd: 3 });
+  // The caller may be gone (killed mid-create): the report then reaches nobody, and that is no reason to die.
+  let lost = false;
+  out.on('error', () => { lost = true; });
   let sent = false;
   return {
     send(r) {
-      if (sent) return Promise.resolve();
+      if (sent || lost) return Promise.resolve();
       sent = true;
-      return new Promise((resolve) => { out.end(`${JSON.stringify(r)}\n`, () => resolve()); });
+      return new Promise((resolve) => {
+        out.once('error', () => resolve());
+        out.end(`${JSON.stringify(r)}\n`, () => resolve());
+      });
     },
   };
 }

@@ -7,10 +7,12 @@ import type { OciProcess } from '@cella/core';
 import { errorJson } from '../render/errors';
 import { HostTerminal } from '../tty/host-terminal';
 import { execSession } from './exec-session';
+import { guardStdio } from '../safe-stdio';
 import { reporter } from './child-report';
 
 async function main(): Promise<void> {
-  const { runDir, id, process: proc, consoleSocket } = JSON.parse(process.argv[2] ?? '{}') as { runDir: string; id: string; process: OciProcess; consoleSocket?: string };
+  const { runDir, id, process: proc, consoleSocket, log } = JSON.parse(process.argv[2] ?? '{}') as { runDir: string; id: string; process: OciProcess; consoleSocket?: string; log?: string };
+  guardStdio(log, 'cella-exec');
   const report = reporter();
   try {
     // A terminal exec: the pty master goes to the console socket before the process runs (runc's order).

@@ -5,12 +5,12 @@
  * and exits with the container's status (128+n when killed), leaving the state folder marked stopped.
  */
 import { appendFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { constants } from 'node:os';
-import { join } from 'node:path';
-import { E, JsonLogger, readBundle, type SandboxHandle, type SandboxService } from '@cella/core';
+import { E, isVmDied, JsonLogger, KILLED_STATUS, readBundle, type Logger, type SandboxHandle, type SandboxService } from '@cella/core';
 import { TtrpcServer } from '@cella/core/ttrpc';
 import { errorJson } from '../render/errors';
+import { guardStdio } from '../safe-stdio';
 import { loadRuntime } from '../runtime';
 import { makeSandboxService } from '../sandbox';
 import { HostTerminal } from '../tty/host-terminal';
@@ -18,7 +18,8 @@ import { registerExec } from './holder-exec';
 import { registerPod } from './holder-pod';
 import { HolderStats } from './holder-stats';
 import { reporter } from './child-report';
-import { CONTROL_SOCKET, decodeKill, HOLDER_SERVICE, HolderMethod } from './holder-protocol';
+import { listenControl } from './control-socket';
+import { decodeKill, HOLDER_SERVICE, HolderMethod } from './holder-protocol';
 
 export interface HolderOptions {
   id: string; bundle: string; root?: string; config?: string; debug?: boolean; log?: string;
@@ -41,9 +42,9 @@ class Holder {
   private control: Server | undefined;
   private stats: HolderStats | undefined;
 
-  constructor(private readonly service: SandboxService, private readonly live: SandboxHandle, private readonly terminal?: HostTerminal) {}
+  constructor(private readonly service: SandboxService, private readonly live: SandboxHandle, private readonly logger: Logger, private readonly terminal?: HostTerminal) {}
 
-  serve(): Promise<void> {
+  async serve(): Promise<void> {
     const server = new TtrpcServer();
     server.register(HOLDER_SERVICE, HolderMethod.Start, async () => { await this.start(); return new Uint8Array(); });
     server.register(HOLDER_SERVICE, HolderMethod.Kill, (payload) => { this.kill(decodeKill(payload).signal); return new Uint8Array(); });
@@ -54,13 +55,8 @@ class Holder {
     server.register(HOLDER_SERVICE, HolderMethod.Resume, async () => { await this.resume(); return new Uint8Array(); });
     registerExec(server, this.live, () => this.exiting);
     registerPod(server, this.service, this.live, { exiting: () => this.exiting, paused: () => this.paused });
-    const control = createServer((sock) => { server.serve(sock); });
-    this.control = control;
     for (const s of SIGNALS) process.on(s, () => this.kill(constants.signals[s]));
-    return new Promise((resolve, reject) => {
-      control.once('error', reject);
-      control.listen(join(this.live.ctx.runDir, CONTROL_SOCKET), () => resolve());
-    });
+    this.control = await listenControl(this.live.ctx.runDir, server);
   }
 
   /**
@@ -75,7 +71,7 @@ class Holder {
       await this.service.start(this.live);
     } catch (err) {
       if (undo) await this.undo();
-      else void this.exit(255, true);
+      else void this.died(err);
       throw err;
     }
     const tty = this.terminal;
@@ -83,7 +79,21 @@ class Holder {
     const io = tty ? tty.io : { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
     this.service.relayAndWait(this.live, io, {
       onSignal: (cb) => { this.forward = cb; },
-    }).then((status) => this.exit(status, false), () => this.exit(255, true));
+    }).then((status) => this.exit(status, false), (err: unknown) => this.died(err));
+  }
+
+  /**
+   * Invariant (a): the holder stands for the container, so when its VM (or a process the VM needs, such as
+   * virtiofsd) dies, the holder ends at once with status 137 and `state` says stopped. Before `start` nothing
+   * else is waiting on the VM: this watch is what notices (issue #10 item 3).
+   */
+  watchVm(): void {
+    this.live.vmDied.catch((err: unknown) => { if (!this.started) void this.died(err); });
+  }
+
+  private died(err: unknown): Promise<void> {
+    this.logger.error('the container ended because its sandbox failed', { id: this.live.ctx.id, err });
+    return this.exit(isVmDied(err) ? KILLED_STATUS : 255, true);
   }
 
   private async pause(): Promise<void> {
@@ -133,6 +143,7 @@ class Holder {
 
 async function main(): Promise<void> {
   const opts = JSON.parse(process.argv[2] ?? '{}') as HolderOptions;
+  guardStdio(opts.log, 'cella-holder');
   const report = reporter();
   let terminal: HostTerminal | undefined;
   // The holder's stdout/stderr belong to the container: its own log goes to --log (or nowhere).
@@ -145,7 +156,8 @@ async function main(): Promise<void> {
     // The master is sent before anything is made: a socket nobody listens on fails the create cleanly.
     terminal = opts.consoleSocket === undefined ? undefined : await HostTerminal.open(opts.consoleSocket);
     const live = await service.create(opts.id, bundle);
-    const holder = new Holder(service, live, terminal);
+    const holder = new Holder(service, live, logger, terminal);
+    holder.watchVm();
     await holder.serve();
     if (opts.start) await holder.start(true);
     await report.send({ ok: true, pid: process.pid });

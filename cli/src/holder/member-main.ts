@@ -8,9 +8,8 @@
  * sandbox ends under it (its holder exits and the VM goes) the member ends as killed: 137.
  */
 import { appendFileSync, promises as fs } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { constants } from 'node:os';
-import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import {
   E, isCellaError, JsonLogger, processStartTime, pumpIn, pumpOut, readBundle, StateStore, type Logger, type SandboxState,
@@ -19,9 +18,11 @@ import { TtrpcServer } from '@cella/core/ttrpc';
 import { assertIdFree, checkPodSandbox } from '../pod';
 import { errorJson } from '../render/errors';
 import { HostTerminal } from '../tty/host-terminal';
+import { guardStdio } from '../safe-stdio';
 import { reporter } from './child-report';
+import { listenControl } from './control-socket';
 import { HolderConnection } from './holder-connection';
-import { CONTROL_SOCKET, decodeKill, encodeContainerRequest, HOLDER_SERVICE, HolderMethod } from './holder-protocol';
+import { decodeKill, encodeContainerRequest, HOLDER_SERVICE, HolderMethod } from './holder-protocol';
 
 export interface MemberOptions {
   id: string;
@@ -60,7 +61,7 @@ class Member {
 
   private get id(): string { return this.opts.id; }
 
-  serve(runDir: string): Promise<void> {
+  async serve(runDir: string): Promise<void> {
     const server = new TtrpcServer();
     server.register(HOLDER_SERVICE, HolderMethod.Start, async () => { await this.start(); return EMPTY; });
     server.register(HOLDER_SERVICE, HolderMethod.Kill, (payload) => { this.kill(decodeKill(payload).signal); return EMPTY; });
@@ -73,12 +74,7 @@ class Member {
     server.register(HOLDER_SERVICE, HolderMethod.Pause, async () => wholePod());
     server.register(HOLDER_SERVICE, HolderMethod.Resume, async () => wholePod());
     server.register(HOLDER_SERVICE, HolderMethod.Stats, () => this.conn.raw(HolderMethod.Stats, encodeContainerRequest({ containerId: this.id }), 30_000));
-    const control = createServer((sock) => { server.serve(sock); });
-    this.control = control;
-    return new Promise((resolve, reject) => {
-      control.once('error', reject);
-      control.listen(join(runDir, CONTROL_SOCKET), () => resolve());
-    });
+    this.control = await listenControl(runDir, server);
   }
 
   /** Once created: signals are forwarded, and the end of the pod sandbox's holder ends this container. */
@@ -155,6 +151,7 @@ class Member {
 
 async function main(): Promise<void> {
   const opts = JSON.parse(process.argv[2] ?? '{}') as MemberOptions;
+  guardStdio(opts.log, 'cella-member-holder');
   const report = reporter();
   // The holder's stdout/stderr belong to the container: its own log goes to --log (or nowhere).
   const logger = new JsonLogger((line) => { if (opts.log) appendFileSync(opts.log, `${line}\n`); }, opts.debug ? 'debug' : 'warn', { name: 'cella-member-holder' });

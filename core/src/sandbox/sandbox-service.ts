@@ -17,6 +17,7 @@ import type { PreparedStorage, StorageDriver, StorageDriverFactory } from '../po
 import type { VmDevice } from '../ports/vm-spec';
 import { FileJournal } from '../state/file-journal';
 import type { Journal, UndoHandler } from '../state/journal';
+import { readTail } from '../state/file-tail';
 import { isAlive, processStartTime } from '../state/proc';
 import type { StateStore } from '../state/state-store';
 import type { SandboxState } from './sandbox-state';
@@ -74,8 +75,20 @@ interface Live {
   /** Containers added to the running sandbox (addContainer), with the devices hot-plugged for each. */
   added: Map<string, { devices: VmDevice[]; created: boolean }>;
   vmDied: Promise<never>;
-  onVmDied(exit: VmExit): void;
+  /** `process`: the journalled process whose death was seen (QEMU's own exit event names none). */
+  onVmDied(exit: VmExit, process?: string): void;
+  /** Polls the journalled processes (QEMU, virtiofsd) while the sandbox lives; cleared by teardown. */
+  watchdog?: NodeJS.Timeout;
+  /** Set once the VM or a process it needs died: teardown then asks the guest nothing (it may never answer). */
+  broken?: boolean;
 }
+
+/** How often the watchdog looks at the sandbox's processes: well inside the 2 s in which `state` must be true. */
+const WATCH_INTERVAL_MS = 250;
+
+const SIGPIPE = 13;
+/** The status of a container whose process (or VM) was killed: 128 + SIGKILL, as a shell reports it. */
+export const KILLED_STATUS = 137;
 
 /** Runs the data flow of ARCHITECTURE.md: bundle → state → storage → network → VM → agent → container → teardown. */
 export class SandboxService {
@@ -128,7 +141,8 @@ export class SandboxService {
   /** Run the created container's process (OCI `start`): resolves once the guest runs it. */
   async start(live: SandboxHandle): Promise<void> {
     try {
-      await live.agent!.startContainer(live.ctx.id);
+      // Raced with the VM's death (virtiofsd's too): a start must fail at once, not after the call's timeout.
+      await Promise.race([live.agent!.startContainer(live.ctx.id), live.vmDied]);
       await this.setStatus(live, 'running');
     } catch (err) {
       throw await explain(live, err);
@@ -152,13 +166,25 @@ export class SandboxService {
     try {
       const agent = live.agent!;
       control.onSignal?.((sig) => { agent.signal(id, '', sig).catch(() => undefined); });
+      // As under runc, a container whose output reader went away learns it: its writes would fail with
+      // EPIPE and raise SIGPIPE. Ours go to the guest, so the host's EPIPE becomes a SIGPIPE sent to it.
+      const onPipeGone = (err: NodeJS.ErrnoException): void => {
+        if (err.code === 'EPIPE') agent.signal(id, '', SIGPIPE).catch(() => undefined);
+      };
+      io.stdout.once('error', onPipeGone);
+      io.stderr.once('error', onPipeGone);
       const outDone = Promise.all([pumpOut(agent, 'stdout', id, '', io.stdout), pumpOut(agent, 'stderr', id, '', io.stderr)]);
       // Awaited below, after the wait; a lost connection must not become an unhandled rejection meanwhile.
       outDone.catch(() => undefined);
       if (io.stdin) pumpIn(agent, id, '', io.stdin).catch(() => undefined);
-      const status = await Promise.race([agent.wait(id, ''), live.vmDied]);
-      await Promise.race([outDone, live.vmDied]);
-      return status;
+      try {
+        const status = await Promise.race([agent.wait(id, ''), live.vmDied]);
+        await Promise.race([outDone, live.vmDied]);
+        return status;
+      } finally {
+        io.stdout.off('error', onPipeGone);
+        io.stderr.off('error', onPipeGone);
+      }
     } catch (err) {
       throw await explain(live, err);
     }
@@ -213,32 +239,57 @@ export class SandboxService {
 
   /** Remove a sandbox from its journal alone (after a crash, or `delete --force`). */
   async forceDelete(id: string): Promise<void> {
-    const p = this.env.store.paths(id);
     if (!(await this.env.store.exists(id))) throw E.SANDBOX_NOT_FOUND.create('The container does not exist', { details: { id } });
-    const lock = await this.env.store.lock(id);
+    // A concurrent delete that got the lock first removed it all: the sandbox is gone, as asked.
+    const lock = await this.env.store.lock(id).catch((err: unknown) => {
+      if (isCellaError(err, E.SANDBOX_NOT_FOUND.code)) return undefined;
+      throw err;
+    });
+    if (!lock) return;
     try {
-      const journal = await FileJournal.open(p.stateDir);
-      const failures = await journal.unwind(await this.handlersFor(journal), this.env.logger.child({ sandbox: id }));
-      if (failures.length > 0) {
-        throw E.TEARDOWN.create('Some resources of the sandbox could not be removed', { cause: failures[0], details: { id, failures: failures.map((f) => f.message) } });
-      }
+      await this.unwindJournal(id);
+      // Removed under the lock: a waiting delete then finds the sandbox gone instead of half-removed.
+      await this.env.store.remove(id);
     } finally {
       await lock.release();
     }
-    await this.env.store.remove(id);
   }
 
-  /** Sandboxes of foreground commands whose owner died are torn down from their journals. */
-  async collectStale(): Promise<string[]> {
-    const removed: string[] = [];
-    for (const id of await this.env.store.list()) {
-      const st = await this.env.store.read<SandboxState>(id).catch(() => undefined);
-      // A stopped container waits for `delete`; only a live one whose owner died is stale.
-      if (!st || st.status === 'stopped' || isAlive(st.owner.pid, st.owner.startTime)) continue;
-      this.env.logger.info('removing a sandbox whose command died', { sandbox: id, owner: st.owner.pid });
-      await this.forceDelete(id).then(() => removed.push(id), (err) => this.env.logger.warn('stale sandbox not removed', { sandbox: id, err }));
+  private async unwindJournal(id: string): Promise<void> {
+    const journal = await FileJournal.open(this.env.store.paths(id).stateDir);
+    const failures = await journal.unwind(await this.handlersFor(journal), this.env.logger.child({ sandbox: id }));
+    if (failures.length > 0) {
+      throw E.TEARDOWN.create('Some resources of the sandbox could not be removed', { cause: failures[0], details: { id, failures: failures.map((f) => f.message) } });
     }
-    return removed;
+  }
+
+  /**
+   * Sandboxes whose owner (holder or foreground `cella run`) died have what they made undone from their
+   * journals, and are marked stopped. They stay listed until `delete` (issue #10 item 7: runc keeps a stopped
+   * container until it is deleted, and another id's create must not make it vanish). Returns the ids stopped.
+   */
+  async collectStale(): Promise<string[]> {
+    const stopped: string[] = [];
+    const dead = (st: SandboxState | undefined): st is SandboxState => st !== undefined && st.status !== 'stopped' && !isAlive(st.owner.pid, st.owner.startTime);
+    for (const id of await this.env.store.list()) {
+      if (!dead(await this.env.store.read<SandboxState>(id).catch(() => undefined))) continue;
+      const lock = await this.env.store.lock(id, 2000).catch(() => undefined);
+      if (!lock) continue;
+      try {
+        // Looked at again under the lock: a delete may have gone first.
+        const st = await this.env.store.read<SandboxState>(id).catch(() => undefined);
+        if (!dead(st)) continue;
+        this.env.logger.info('stopping a sandbox whose command died', { sandbox: id, owner: st.owner.pid });
+        await this.unwindJournal(id);
+        await this.env.store.write(id, { ...st, status: 'stopped', exitStatus: st.exitStatus ?? KILLED_STATUS, vm: undefined });
+        stopped.push(id);
+      } catch (err) {
+        this.env.logger.warn('stale sandbox not stopped', { sandbox: id, err });
+      } finally {
+        await lock.release();
+      }
+    }
+    return stopped;
   }
 
   /** `bundle` is absent for a VM made to be saved as a template (no container). */
@@ -257,14 +308,16 @@ export class SandboxService {
       createdAt: new Date().toISOString(), owner: { pid: process.pid, startTime: processStartTime(process.pid) }, annotations: bundle?.spec.annotations,
     };
     await this.env.store.write(id, state);
-    let onVmDied: (exit: VmExit) => void = () => undefined;
+    let onVmDied: Live['onVmDied'] = () => undefined;
     const vmDied = new Promise<never>((_, reject) => {
-      onVmDied = (exit) => reject(E.VM_DIED.create('The VM died unexpectedly', {
-        details: { id, code: exit.code, signal: exit.signal, console: join(paths.runDir, 'console.log') },
+      // The console's last lines are read now: teardown removes the file (issue #10 item 11).
+      onVmDied = (exit, proc) => reject(E.VM_DIED.create(proc ? `The sandbox's ${proc} process died unexpectedly` : 'The VM died unexpectedly', {
+        details: { id, process: proc, code: exit.code, signal: exit.signal, consoleTail: lastLines(readTail(join(paths.runDir, 'console.log')), 20) },
       }));
     });
     vmDied.catch(() => undefined);
-    return { ctx, journal, vmDied, onVmDied, added: new Map() };
+    const live: Live = { ctx, journal, vmDied, onVmDied: (exit, proc) => { live.broken = true; onVmDied(exit, proc); }, added: new Map() };
+    return live;
   }
 
   /** Every step checks `abort` first, so an interrupted boot stops before it makes anything more. */
@@ -284,6 +337,7 @@ export class SandboxService {
     live.hypervisor = this.drivers.hypervisor(ctx);
     live.hypervisor.onDidExit((exit) => { if (!exit.expected) live.onVmDied(exit); });
     const vm = await live.hypervisor.start(vmSpecOf(ctx, boot, [...storage.devices, ...net.devices]));
+    watchProcesses(live);
     await this.patchState(id, { vm: { pid: vm.pid, accel: vm.accel } });
     abort?.throwIfAborted();
     live.agent = this.drivers.agent(ctx);
@@ -412,10 +466,13 @@ export class SandboxService {
   /** Undo everything, newest first; the journal catches what the live objects did not undo. */
   private async teardown(live: Live, failed: boolean, keepState?: { exitStatus: number }): Promise<void> {
     const { ctx } = live;
+    clearInterval(live.watchdog);
     const quiet = async (what: string, f: () => Promise<unknown> | undefined): Promise<void> => {
       try { await f(); } catch (err) { if (!failed) ctx.logger.warn(`${what} failed during teardown`, { err }); }
     };
-    const agentOk = live.agent !== undefined;
+    // A broken sandbox's guest may never answer (virtiofsd gone): its VM is stopped at once instead.
+    const agentOk = live.agent !== undefined && live.broken !== true;
+    if (live.agent && !agentOk) live.agent.close();
     if (agentOk) {
       await quiet('removeContainer', () => withTimeout(live.agent!.removeContainer(ctx.id), 5000));
       await quiet('destroySandbox', () => withTimeout(live.agent!.destroySandbox(), 3000));
@@ -433,6 +490,31 @@ export class SandboxService {
     if (keepState) await this.patchState(ctx.id, { status: 'stopped', exitStatus: keepState.exitStatus, vm: undefined });
     else await this.env.store.remove(ctx.id);
   }
+}
+
+/**
+ * Invariant (b) of docs/architecture.md: when any process the sandbox journalled (QEMU, virtiofsd) dies, the
+ * sandbox is dead. QEMU's exit is also seen as its parent's child event; virtiofsd's is not (and a VM whose file
+ * server is gone hangs every guest call touching its files), so every journalled process is polled.
+ */
+function watchProcesses(live: Live): void {
+  clearInterval(live.watchdog);
+  live.watchdog = setInterval(() => {
+    for (const e of live.journal.entries()) {
+      const d = e.data as { name?: unknown; pid?: unknown; startTime?: unknown };
+      if (e.type !== 'process' || typeof d.pid !== 'number' || typeof d.startTime !== 'string') continue;
+      if (isAlive(d.pid, d.startTime)) continue;
+      clearInterval(live.watchdog);
+      live.onVmDied({ expected: false, code: null, signal: null }, typeof d.name === 'string' ? d.name : e.label);
+      return;
+    }
+  }, WATCH_INTERVAL_MS);
+  live.watchdog.unref();
+}
+
+function lastLines(text: string, n: number): string | undefined {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  return lines.length === 0 ? undefined : lines.slice(-n).join('\n');
 }
 
 /** The bundle's spec as the guest sees it: root and mounts at the guest paths the storage drivers chose, a version its crun takes. */

@@ -16,8 +16,8 @@ interface AddressAddon { buffer2address(b: Buffer): bigint }
 
 /** Syscall numbers of the 64-bit little-endian ABIs Cella runs on (struct layouts below assume LP64). */
 const NUMBERS = {
-  x64: { ioctl: 16n, sendmsg: 46n, recvmsg: 47n, ppoll: 271n, prctl: 157n, wait4: 61n, clock_settime: 227n, fcntl: 72n, socket: 41n, bind: 49n, listen: 50n, connect: 42n },
-  arm64: { ioctl: 29n, sendmsg: 211n, recvmsg: 212n, ppoll: 73n, prctl: 167n, wait4: 260n, clock_settime: 112n, fcntl: 25n, socket: 198n, bind: 200n, listen: 201n, connect: 203n },
+  x64: { ioctl: 16n, sendmsg: 46n, recvmsg: 47n, ppoll: 271n, prctl: 157n, wait4: 61n, clock_settime: 227n, fcntl: 72n, socket: 41n, bind: 49n, listen: 50n, connect: 42n, flock: 73n },
+  arm64: { ioctl: 29n, sendmsg: 211n, recvmsg: 212n, ppoll: 73n, prctl: 167n, wait4: 260n, clock_settime: 112n, fcntl: 25n, socket: 198n, bind: 200n, listen: 201n, connect: 203n, flock: 32n },
 } as const;
 
 export type SyscallName = keyof (typeof NUMBERS)['x64'];

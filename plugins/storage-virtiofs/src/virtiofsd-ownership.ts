@@ -71,9 +71,11 @@ export async function holdUserNamespace(id: number, journal: Journal): Promise<U
   const map = userNamespaceMap(id);
   const entry = await journal.record('process', PLUGIN_ID, 'virtiofsd user namespace holder', { name: 'unshare', graceMs: 0 });
   const holder = spawn('unshare', ['--user', '--', 'sleep', String(HOLD_SECONDS)], { stdio: 'ignore' });
+  // Out of the journal before it is killed: a sandbox's watchdog reads a journalled process that is gone as a death
+  // of the sandbox (its `sleep` ends by itself should this process die in between).
   const release = async (): Promise<void> => {
-    if (holder.exitCode === null && holder.signalCode === null) holder.kill('SIGKILL');
     await journal.complete(entry.seq);
+    if (holder.exitCode === null && holder.signalCode === null) holder.kill('SIGKILL');
   };
   try {
     await new Promise<void>((resolve, reject) => { holder.once('spawn', resolve); holder.once('error', reject); });

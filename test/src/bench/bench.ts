@@ -10,7 +10,8 @@
  * - storage (storage-bench.ts): sequential write and read MiB/s and small-file creates per second on a volume in
  *   the container for virtio-fs (cache never and auto) and virtio-blk, and what each adds to `cella run`.
  * Targets (for later issues): run <= 1.3x floor; CLI commands <= 2x `node -e 0`.
- * Sections: `npm run bench -- core` (or `network`, `storage`) runs only that one; no argument runs all.
+ * - faults (faults-bench.ts): the whole fault-injection matrix of issue #10 (only when named: it boots ~20 VMs).
+ * Sections: `npm run bench -- core` (or `network`, `storage`, `faults`) runs only that one; no argument runs all but faults.
  */
 import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -20,11 +21,12 @@ import { loadRuntime } from '@cella/cli';
 import { resolve } from '@cella/core/di';
 import { CELLA, HELLO, tempDir } from '../helpers/cella';
 import { NETWORK_BENCH_SETTINGS, networkBench } from './network-bench';
+import { faultsBench } from './faults-bench';
 import { storageBench, storageBenchSettings } from './storage-bench';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const CLI_RUNS = Number(process.env.BENCH_CLI_RUNS ?? 11);
-const SECTIONS = ['core', 'network', 'storage'] as const;
+const SECTIONS = ['core', 'network', 'storage', 'faults'] as const;
 
 function printRows(title: string, rows: Array<[string, string]>): void {
   const w = Math.max(...rows.map(([k]) => k.length));
@@ -181,6 +183,11 @@ async function main(): Promise<void> {
     const t = Date.now();
     const { rows, failed } = await storageBench();
     printRows(`bench storage: ${storageBenchSettings()} (${((Date.now() - t) / 1000).toFixed(0)} s)`, rows);
+    if (failed) process.exitCode = 1;
+  }
+  // The fault matrix takes minutes of VM boots: only when asked for.
+  if (asked.includes('faults')) {
+    const { failed } = await faultsBench();
     if (failed) process.exitCode = 1;
   }
 }

@@ -58,7 +58,7 @@ describe('sandbox recovery (real VM)', function () {
     assert.equal(r.code, 0, r.stderr);
   });
 
-  it('the next run removes a sandbox whose CLI died', async () => {
+  it('the next run stops a sandbox whose CLI died, and keeps it listed as stopped until delete', async () => {
     const bundle = await makeBundle(['sh', '-c', 'sleep 60']);
     const run = startRun(root, bundle, 'stale');
     await waitForState(root, 'stale', (st) => st.status === 'running');
@@ -67,6 +67,11 @@ describe('sandbox recovery (real VM)', function () {
     const r = await cella(['run', '--root', root, '--bundle', HELLO, 'next']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /hello from a Cella VM/);
+    assert.deepEqual(processesMentioning(join(root, 'stale')), [], 'its VM was stopped');
+    const st = await cella(['state', '--root', root, 'stale']);
+    assert.equal(JSON.parse(st.stdout).status, 'stopped', st.stderr);
+    const del = await cella(['delete', '--root', root, 'stale']);
+    assert.equal(del.code, 0, del.stderr);
   });
 
   it('refuses an unknown container id with a clear error (delete --force of it succeeds, as runc)', async () => {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, promises as fs, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, promises as fs, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -86,4 +86,26 @@ export function listTree(dir: string): string[] {
 export function assertNothingLeft(root: string): void {
   assert.deepEqual(processesMentioning(root), [], 'no process of the sandbox is left running');
   assert.deepEqual(listTree(root), [], 'no state is left under the root dir');
+}
+
+/**
+ * `cella` with stdout and stderr to a file, done when the process exits. For `create` and `start`: the holder
+ * keeps their stdio (as it keeps a shim's fifos), so a pipe would stay open until the container ends.
+ * `onSpawn` gets the child (to kill it mid-way).
+ */
+export function cellaToFile(args: string[], opts: { timeoutMs?: number; onSpawn?: (child: ChildProcess) => void } = {}): Promise<CellaResult> {
+  const out = join(tempDir('out'), 'out.txt');
+  const fd = openSync(out, 'w');
+  return new Promise<CellaResult>((resolve, reject) => {
+    const child = spawn(process.execPath, [CELLA, ...args], { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    const t = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`cella ${args.join(' ')} timed out`)); }, opts.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(t);
+      const text = readFileSync(out, 'utf8');
+      resolve({ code, signal, stdout: text, stderr: text });
+    });
+    opts.onSpawn?.(child);
+  });
 }
