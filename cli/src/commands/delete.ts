@@ -33,7 +33,12 @@ export default class Delete extends BaseCommand<typeof Delete> {
     // The process that stands for the container (its holder, or a foreground `cella run`) goes first: a created
     // container's init is killed (as runc does), a running one only with --force.
     if (v.status !== 'stopped') await terminateProcess(v.state.owner.pid, v.state.owner.startTime, 0);
-    await makeSandboxService(rt).forceDelete(args.id);
+    try {
+      await makeSandboxService(rt).forceDelete(args.id);
+    } catch (err) {
+      // A concurrent `delete --force` removed it meanwhile: gone, as asked (runc's --force exits 0 on no container).
+      if (!(flags.force && isCellaError(err, E.SANDBOX_NOT_FOUND.code))) throw err;
+    }
   }
 }
 
