@@ -13,6 +13,7 @@ import type { CommandRunner } from './command-runner';
 import { readCgroupV2 } from './cgroup-stats';
 import { checkProcess, containerCgroupsPath, guestSpec, rootNeedsNoPivot, writeBundle } from './container-bundle';
 import type { CrunCommand } from './crun-command';
+import { probeCreate, refused } from './crun-probe';
 import { GuestProcess } from './guest-process';
 import type { StorageMounter } from './storage-mounter';
 
@@ -49,6 +50,8 @@ const MAX_EXECS = 1024;
 
 /** The containers of the sandbox: bundles, crun processes, their stdio and exit status. */
 const INIT_PID_FILE = 'init.pid';
+/** crun's JSON log of the container's `crun run` (its errors, read when it fails to start the process). */
+const CRUN_LOG = 'crun.log';
 /** How long StartContainer waits for crun to start the process (crun's own start takes ~0.3 s under TCG). */
 const START_TIMEOUT_MS = 10_000;
 
@@ -66,6 +69,7 @@ export class GuestContainers {
       c.mountPoints = await this.o.storages.mountAll(msg.storages);
       const spec = guestSpec(msg.spec, id, this.o.storages.mountPoints());
       await writeBundle(c.bundleDir, spec);
+      await probeCreate({ crun: this.o.crun, run: this.o.run, id, bundleDir: c.bundleDir, spec, noPivot: await this.noPivot() });
     } catch (err) {
       this.containers.delete(id);
       await this.o.storages.unmountAll(c.mountPoints).catch(() => undefined);
@@ -81,8 +85,9 @@ export class GuestContainers {
     if (c.state !== 'created') throw stateError('The container is not in the created state', c);
     c.state = 'running';
     try {
-      const noPivot = rootNeedsNoPivot(await readFile(this.o.procMounts, 'utf8').catch(() => ''));
-      const argv = (consoleSocket?: string): string[] => this.o.crun.run(c.id, c.bundleDir, noPivot, join(c.bundleDir, INIT_PID_FILE), consoleSocket);
+      const noPivot = await this.noPivot();
+      await rm(join(c.bundleDir, CRUN_LOG), { force: true });
+      const argv = (consoleSocket?: string): string[] => this.o.crun.run(c.id, c.bundleDir, noPivot, join(c.bundleDir, INIT_PID_FILE), join(c.bundleDir, CRUN_LOG), consoleSocket);
       const options = { limit: this.o.outputLimit, cwd: c.bundleDir };
       c.init = c.terminal ? await GuestProcess.startWithTerminal(argv, this.consoleSocket(), options) : await GuestProcess.start(argv(), options);
     } catch (err) {
@@ -90,15 +95,29 @@ export class GuestContainers {
       throw err;
     }
     let exited = false;
-    void c.init.wait().then((status) => {
+    const init = c.init;
+    void init.wait().then((status) => {
       exited = true;
-      c.state = 'stopped';
+      if (c.init === init) c.state = 'stopped';
       this.o.logger.info('Container exited', { container: c.id, status });
     });
     // Answer once crun has started the process (its pid file and its state file exist), so that an exec or a
     // kill right after StartContainer finds the container.
     const ready = [join(c.bundleDir, INIT_PID_FILE), this.o.crun.statusFile(c.id)].filter((f): f is string => f !== undefined);
     for (let waited = 0; !exited && !ready.every((f) => existsSync(f)) && waited < START_TIMEOUT_MS; waited += 20) await sleep(20);
+    // crun exited without writing the pid file: it never made the container's process, so this start failed
+    // (crun's reason is in its log). The container stays created: it never ran.
+    if (exited && !existsSync(join(c.bundleDir, INIT_PID_FILE))) {
+      const status = c.init.exitStatus;
+      c.init = undefined;
+      c.state = 'created';
+      throw await refused(join(c.bundleDir, CRUN_LOG), 'start', status);
+    }
+  }
+
+  /** Whether crun needs `--no-pivot` (an initramfs root), read at each create and start. */
+  private async noPivot(): Promise<boolean> {
+    return rootNeedsNoPivot(await readFile(this.o.procMounts, 'utf8').catch(() => ''));
   }
 
   async exec(containerId: string, execId: string, process: OciProcess): Promise<void> {
