@@ -6,7 +6,7 @@ import { BaseCommand } from '../base-command';
 import { checkPreserveFds } from '../preserve-fds';
 import type { HolderOptions } from '../holder/holder-main';
 import type { MemberOptions } from '../holder/member-main';
-import { assertIdFree, podMembership } from '../pod';
+import { assertIdFree, podMembership, podNamespaces } from '../pod';
 import { spawnReporting } from '../holder/child-report';
 import { checkTerminal } from '../tty/check-terminal';
 
@@ -34,9 +34,11 @@ export default class Create extends BaseCommand<typeof Create> {
     await checkExecutable(bundle.spec, bundle.rootfs);
     // A container of a Kubernetes pod joins its pod sandbox's VM instead of booting one (docs/adr/0009).
     const pod = podMembership(bundle.spec.annotations, args.id, bundle.configFile);
+    const store = pod ? new StateStore(await this.stateRoot(g)) : undefined;
+    // Namespace paths: only another container of the pod can be joined (in the guest); refused before any VM boots.
+    await podNamespaces(bundle.spec, bundle.configFile, store, pod);
     let pid: number;
-    if (pod) {
-      const store = new StateStore(await this.stateRoot(g));
+    if (pod && store) {
       await assertIdFree(store, args.id);
       const member: MemberOptions = { id: args.id, bundle: bundle.dir, root: store.root, sandboxId: pod.sandboxId, annotation: pod.annotation, debug: g.debug, consoleSocket };
       pid = await spawnReporting(MEMBER_HOLDER, member, 'container holder', consoleSocket === undefined);

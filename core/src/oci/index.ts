@@ -8,3 +8,4 @@ export * from './default-spec';
 export * from './spec-schema';
 export * from './go-json';
 export * from './executable';
+export * from './namespace-paths';

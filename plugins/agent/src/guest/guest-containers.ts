@@ -67,7 +67,8 @@ export class GuestContainers {
     this.containers.set(id, c);
     try {
       c.mountPoints = await this.o.storages.mountAll(msg.storages);
-      const spec = guestSpec(msg.spec, id, this.o.storages.mountPoints());
+      const pids = await this.initPids();
+      const spec = guestSpec(msg.spec, id, this.o.storages.mountPoints(), (other) => pids.get(other));
       await writeBundle(c.bundleDir, spec);
       await probeCreate({ crun: this.o.crun, run: this.o.run, id, bundleDir: c.bundleDir, spec, noPivot: await this.noPivot() });
     } catch (err) {
@@ -113,6 +114,17 @@ export class GuestContainers {
       c.state = 'created';
       throw await refused(join(c.bundleDir, CRUN_LOG), 'start', status);
     }
+  }
+
+  /** The guest pids of the running containers' init processes (namespace paths join them), by container id. */
+  private async initPids(): Promise<Map<string, number>> {
+    const pids = new Map<string, number>();
+    for (const c of this.containers.values()) {
+      if (c.state !== 'running' || c.init?.exitStatus !== undefined) continue;
+      const pid = await readPid(join(c.bundleDir, INIT_PID_FILE));
+      if (pid !== undefined) pids.set(c.id, pid);
+    }
+    return pids;
   }
 
   /** Whether crun needs `--no-pivot` (an initramfs root), read at each create and start. */
