@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 import { strict as assert } from 'node:assert';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { CELLA, makeBundle, tempDir } from '../helpers/cella';
+import { CELLA, HELLO, makeBundle, tempDir } from '../helpers/cella';
 import { differentialRoots, runtime } from '../helpers/oci-runtime';
 
 /**
@@ -49,5 +49,28 @@ describe('a failure in the guest fails the command, as runc fails it (real VM; r
         closeSync(fd);
       }
     }
+  });
+
+  it('a read-only rootfs without /proc, /dev and /sys mount points (as a stock pause image) runs as under runc; the bundle is left as it was', async () => {
+    // runc makes the mount points in the bundle's rootfs: each runtime gets its own copy.
+    const bare = (): string => {
+      const rootfs = join(tempDir('bare'), 'rootfs');
+      cpSync(join(HELLO, 'rootfs'), rootfs, { recursive: true, verbatimSymlinks: true });
+      for (const d of ['proc', 'dev', 'sys']) rmSync(join(rootfs, d), { recursive: true, force: true });
+      return rootfs;
+    };
+    // The root stays read-only for the container although the VM's copy is attached writable.
+    const script = 'ls /proc/self/status /dev/null /sys/kernel >/dev/null && echo mounted; touch /x 2>/dev/null && echo root=rw || echo root=ro';
+    const cellaRoot = bare();
+    const cellaBundle = await makeBundle(['sh', '-c', script], (s) => { s.root = { path: cellaRoot, readonly: true }; });
+    const runcRoot = bare();
+    const runcBundle = await makeBundle(['sh', '-c', script], (s) => { s.root = { path: runcRoot, readonly: true }; });
+    const got = runtime(process.execPath, [CELLA], roots.root)(['run', '--bundle', cellaBundle, 'bare']);
+    const want = runtime('runc', [], roots.runcRoot)(['run', '--bundle', runcBundle, 'bare']);
+    assert.equal(want.code, 0, want.stderr);
+    assert.equal(got.code, 0, got.stderr);
+    assert.equal(got.stdout, want.stdout);
+    assert.equal(got.stdout, 'mounted\nroot=ro\n');
+    assert.ok(!existsSync(join(cellaRoot, 'proc')), 'the mount points are made in the VM\'s copy of the rootfs, not in the bundle');
   });
 });
