@@ -65,12 +65,15 @@ export class GuestContainers {
     if (this.containers.has(id)) throw AgentErrors.AGENT_CONTAINER_EXISTS.create('The container exists already', { details: { id } });
     const c: Container = { id, bundleDir: join(this.o.bundlesDir, id), mountPoints: [], state: 'creating', terminal: msg.spec.process?.terminal === true, execs: new Map() };
     this.containers.set(id, c);
+    let probeMs: number | undefined;
     try {
       c.mountPoints = await this.o.storages.mountAll(msg.storages);
       const pids = await this.initPids();
       const spec = guestSpec(msg.spec, id, this.o.storages.mountPoints(), (other) => pids.get(other));
       await writeBundle(c.bundleDir, spec);
+      const t0 = Date.now();
       await probeCreate({ crun: this.o.crun, run: this.o.run, id, bundleDir: c.bundleDir, spec, noPivot: await this.noPivot() });
+      probeMs = Date.now() - t0;
     } catch (err) {
       this.containers.delete(id);
       await this.o.storages.unmountAll(c.mountPoints).catch(() => undefined);
@@ -78,7 +81,7 @@ export class GuestContainers {
       throw err;
     }
     c.state = 'created';
-    this.o.logger.info('Container created', { container: id });
+    this.o.logger.info('Container created', { container: id, probeMs });
   }
 
   async start(containerId: string): Promise<void> {
