@@ -141,7 +141,7 @@ describe('CellaGuestAgent with the real guest agent code on the host (fake crun:
     await assert.rejects(agent.exec('box', 'e1', proc), (e: unknown) => isCellaError(e, 'E_AGENT_PROCESS_EXISTS') && e.category === 'AlreadyExists');
   });
 
-  it('writes the guest bundle: host namespace paths dropped, cgroupsPath /cella/<id>, --no-pivot on an initramfs root', async () => {
+  it('writes the guest bundle: the network namespace path dropped, cgroupsPath /cella/<id>, --no-pivot on an initramfs root', async () => {
     await h.start();
     await agent.connect(h.channel, { timeoutMs: 5000 });
     await run('b1', ['/bin/true']);
@@ -227,6 +227,18 @@ describe('CellaGuestAgent with the real guest agent code on the host (fake crun:
       isCellaError(e, 'E_AGENT_CONTAINER_REFUSED') && e.message === "The guest's crun could not start the container: unknown version specified");
     await assert.rejects(agent.wait('s1', ''), (e: unknown) => isCellaError(e, 'E_AGENT_STATE') && e.message === 'The container is not started');
     await agent.removeContainer('s1');
+  });
+
+  it('fails ExecProcess with crun\'s reason when crun cannot run the process (fake crun: a missing binary)', async () => {
+    await h.start();
+    await agent.connect(h.channel, { timeoutMs: 5000 });
+    await run('x1', ['/bin/sleep', '30']);
+    const proc = { user: { uid: 0, gid: 0 }, args: ['/nonexistent/binary'], cwd: '/' };
+    await assert.rejects(agent.exec('x1', 'e1', proc), (e: unknown) =>
+      isCellaError(e, 'E_AGENT_CONTAINER_REFUSED') && /^The guest's crun could not run the exec process: cannot start \/nonexistent\/binary/.test(e.message));
+    await assert.rejects(agent.wait('x1', 'e1'), (e: unknown) => isCellaError(e, 'E_AGENT_PROCESS_NOT_FOUND'), 'the exec id is free again');
+    await agent.exec('x1', 'e1', { ...proc, args: ['/bin/true'] });
+    assert.equal(await agent.wait('x1', 'e1'), 0);
   });
 
   it('fires onDidDisconnect when the guest goes away and fails later calls with E_AGENT_DISCONNECTED', async () => {

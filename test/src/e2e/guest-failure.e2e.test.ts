@@ -51,6 +51,30 @@ describe('a failure in the guest fails the command, as runc fails it (real VM; r
     }
   });
 
+  it('exec of a process crun cannot run (a missing binary) exits 255 with crun\'s reason and a code, as runc\'s exits 255; the container runs on', async () => {
+    const bundle = await makeBundle(['sleep', '120']);
+    const cella = runtime(process.execPath, [CELLA], roots.root);
+    const runc = runtime('runc', [], roots.runcRoot);
+    const detach = (cmd: string, prefix: string[], root: string): number | null =>
+      spawnSync(cmd, [...prefix, '--root', root, 'run', '-d', '--bundle', bundle, 'ex'], { stdio: 'ignore', timeout: 120_000 }).status;
+    assert.equal(detach(process.execPath, [CELLA], roots.root), 0);
+    assert.equal(detach('runc', [], roots.runcRoot), 0);
+    try {
+      const got = cella(['exec', 'ex', '/no/such/binary']);
+      const want = runc(['exec', 'ex', '/no/such/binary']);
+      assert.equal(want.code, 255, want.stderr);
+      assert.equal(got.code, want.code, got.stderr);
+      assert.match(got.stderr, /crun could not run the exec process: executable file `\/no\/such\/binary` not found/);
+      assert.match(got.stderr, /\(E_AGENT_CONTAINER_REFUSED\)/);
+      const ok = cella(['exec', 'ex', 'sh', '-c', 'echo still-here']);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal(ok.stdout, 'still-here\n');
+    } finally {
+      cella(['delete', '--force', 'ex']);
+      runc(['delete', '--force', 'ex']);
+    }
+  });
+
   it('a read-only rootfs without /proc, /dev and /sys mount points (as a stock pause image) runs as under runc; the bundle is left as it was', async () => {
     // runc makes the mount points in the bundle's rootfs: each runtime gets its own copy.
     const bare = (): string => {

@@ -32,9 +32,9 @@ export class CrunCommand {
     return [...this.prefix, ...logArgs(logFile), 'create', '--bundle', bundleDir, '--config', configFile, ...(noPivot ? ['--no-pivot'] : []), id];
   }
 
-  /** Foreground exec; `pidFile` receives the pid of the process inside the container. */
-  exec(id: string, processFile: string, pidFile: string, consoleSocket?: string): string[] {
-    return [...this.prefix, 'exec', '--process', processFile, '--pid-file', pidFile, ...consoleArgs(consoleSocket), id];
+  /** Foreground exec; `pidFile` receives the pid of the process inside the container; crun's errors go to `logFile`. */
+  exec(id: string, processFile: string, pidFile: string, logFile: string, consoleSocket?: string): string[] {
+    return [...this.prefix, ...logArgs(logFile), 'exec', '--process', processFile, '--pid-file', pidFile, ...consoleArgs(consoleSocket), id];
   }
 
   kill(id: string, signal: number): string[] {

@@ -50,9 +50,9 @@ export async function probeCreate(p: CrunProbe): Promise<void> {
 }
 
 /** The error for a container crun refused: crun's logged message (bounded, printable), else its status. */
-export async function refused(logFile: string, step: 'create' | 'start', status: number | undefined): Promise<Error> {
+export async function refused(logFile: string, step: 'create' | 'start' | 'exec', status: number | undefined): Promise<Error> {
   const message = await crunLogMessage(logFile);
-  return AgentErrors.AGENT_CONTAINER_REFUSED.create(`The guest's crun could not ${step} the container`, {
+  return AgentErrors.AGENT_CONTAINER_REFUSED.create(step === 'exec' ? 'The guest\'s crun could not run the exec process' : `The guest's crun could not ${step} the container`, {
     details: { step, status },
     // The cause's message travels in the ttRPC status to the host, where it is shown to the user.
     cause: new Error(message ?? `crun exited with status ${String(status)}`),

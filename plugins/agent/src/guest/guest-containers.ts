@@ -98,21 +98,18 @@ export class GuestContainers {
       c.state = 'created';
       throw err;
     }
-    let exited = false;
     const init = c.init;
     void init.wait().then((status) => {
-      exited = true;
       if (c.init === init) c.state = 'stopped';
       this.o.logger.info('Container exited', { container: c.id, status });
     });
     // Answer once crun has started the process (its pid file and its state file exist), so that an exec or a
     // kill right after StartContainer finds the container.
     const ready = [join(c.bundleDir, INIT_PID_FILE), this.o.crun.statusFile(c.id)].filter((f): f is string => f !== undefined);
-    for (let waited = 0; !exited && !ready.every((f) => existsSync(f)) && waited < START_TIMEOUT_MS; waited += 20) await sleep(20);
     // crun exited without writing the pid file: it never made the container's process, so this start failed
     // (crun's reason is in its log). The container stays created: it never ran.
-    if (exited && !existsSync(join(c.bundleDir, INIT_PID_FILE))) {
-      const status = c.init.exitStatus;
+    if (!(await made(init, ready)) && init.exitStatus !== undefined && !existsSync(join(c.bundleDir, INIT_PID_FILE))) {
+      const status = init.exitStatus;
       c.init = undefined;
       c.state = 'created';
       throw await refused(join(c.bundleDir, CRUN_LOG), 'start', status);
@@ -145,9 +142,12 @@ export class GuestContainers {
     const file = join(c.bundleDir, `exec-${execId}.json`);
     const pidFile = join(c.bundleDir, `exec-${execId}.pid`);
     await writeFile(file, JSON.stringify(process), { mode: 0o600 });
-    const argv = (consoleSocket?: string): string[] => this.o.crun.exec(c.id, file, pidFile, consoleSocket);
+    const logFile = join(c.bundleDir, `exec-${execId}.log`);
+    const argv = (consoleSocket?: string): string[] => this.o.crun.exec(c.id, file, pidFile, logFile, consoleSocket);
     const options = { limit: this.o.outputLimit, cwd: c.bundleDir };
     const proc = process.terminal === true ? await GuestProcess.startWithTerminal(argv, this.consoleSocket(), options) : await GuestProcess.start(argv(), options);
+    // As for start: crun exiting without its pid file never made the process (a missing binary, a bad user…).
+    if (!(await made(proc, [pidFile])) && proc.exitStatus !== undefined && !existsSync(pidFile)) throw await refused(logFile, 'exec', proc.exitStatus);
     c.execs.set(execId, { proc, pidFile });
   }
 
@@ -250,6 +250,19 @@ export class GuestContainers {
     if (!c) throw AgentErrors.AGENT_CONTAINER_NOT_FOUND.create('No such container', { details: { containerId: containerId.slice(0, 256) } });
     return c;
   }
+}
+
+/**
+ * Waits until crun has made the process (every file of `ready` exists) or has exited, at most START_TIMEOUT_MS;
+ * true when the files are there.
+ */
+async function made(proc: GuestProcess, ready: readonly string[]): Promise<boolean> {
+  for (let waited = 0; waited < START_TIMEOUT_MS; waited += 20) {
+    if (ready.every((f) => existsSync(f))) return true;
+    if (proc.exitStatus !== undefined) return false;
+    await sleep(20);
+  }
+  return false;
 }
 
 function checkId(field: string, id: string): string {
