@@ -299,6 +299,17 @@ describe('pod containers share their sandbox\'s VM (real CLI, real VM)', functio
     // A container with a VM of its own can join no namespace but the network's: refused before its VM boots.
     await refusedNs('ns-own-vm', paths(`/proc/${sbPid}/ns/ipc`, ''), /linux\.namespaces\[2\]\.path names a namespace of a host process/, { [TYPE]: 'sandbox', [SANDBOX_ID]: 'ns-own-vm' });
     assert.equal(qemus(root).length, 1, 'no VM but the pod\'s was booted');
+
+    // A member the guest's crun refuses fails its create with crun's reason; nothing of it is left, the pod runs on.
+    const before = { files: listTree(root), processes: processesMentioning(root) };
+    const bad = await podBundle(['true'], inPod, (s) => { (s.process as Record<string, unknown>).oomScoreAdj = 5000; });
+    const c = await create(root, ['--bundle', bad, 'ns-bad'], join(dir, 'bad.out'));
+    assert.equal(c.code, 1, c.stderr);
+    assert.match(c.stderr, /crun could not create the container: write to \/proc\/self\/oom_score_adj: Invalid argument/);
+    assert.match(c.stderr, /E_AGENT_CONTAINER_REFUSED/);
+    assert.deepEqual(listTree(root), before.files, 'no file of the refused member is left');
+    assert.deepEqual(processesMentioning(root), before.processes, 'no process of the refused member is left');
+    assert.equal(stateOf(rt, 'ns-sb')?.status, 'running');
   });
 
   it('after the sandbox\'s holder crashed, delete --force of the sandbox unwinds its members\' storage from its journal', async () => {
