@@ -247,7 +247,7 @@ describe('pod containers share their sandbox\'s VM (real CLI, real VM)', functio
     for (const id of ['pod-m5', 'pod-m6', 'pod-sb']) assert.equal(rt(['delete', id]).code, 0, id);
   });
 
-  it('a member joins the sandbox\'s ipc and uts namespaces by the paths CRI gives (/proc/<its pid>/ns/…) in the guest; a host namespace or a mismatched type is refused naming the field', async () => {
+  it('a member joins the sandbox\'s ipc, uts and pid namespaces by the paths CRI gives (/proc/<its pid>/ns/…) in the guest; a host namespace or a mismatched type is refused naming the field', async () => {
     const nsLines = 'for n in ipc uts; do readlink /proc/self/ns/$n; done';
     const sbPid = await sandbox('ns-sb', ['sh', '-c', `${nsLines}; exec sleep 300`], (s) => {
       s.hostname = 'pod-host';
@@ -258,15 +258,17 @@ describe('pod containers share their sandbox\'s VM (real CLI, real VM)', functio
     for (let i = 0; i < 300 && readFileSync(sbOut, 'utf8').split('\n').length < 3; i++) await sleep(100);
     const sbNs = readFileSync(sbOut, 'utf8').trim().split('\n');
     assert.match(sbNs[0]!, /^ipc:\[\d+\]$/);
-    // hello's namespaces: pid, network, ipc (2), uts (3), mount. A member joining the pod's UTS namespace sets no
-    // hostname of its own (as CRI makes it).
-    const paths = (ipc: string, uts: string) => (s: Record<string, unknown>): void => {
+    // hello's namespaces: pid (0), network, ipc (2), uts (3), mount. A member joining the pod's UTS namespace sets
+    // no hostname of its own (as CRI makes it).
+    const paths = (ipc: string, uts: string, pid?: string) => (s: Record<string, unknown>): void => {
       delete s.hostname;
       const ns = (s.linux as { namespaces: Array<{ type: string; path?: string }> }).namespaces;
       ns[2]!.path = ipc;
       ns[3]!.path = uts;
+      if (pid !== undefined) ns[0]!.path = pid;
     };
-    const show = ['sh', '-c', `hostname; cat /proc/sys/kernel/msgmax; ${nsLines}`];
+    // Last line: the command of pid 1 in the member's pid namespace.
+    const show = ['sh', '-c', `hostname; cat /proc/sys/kernel/msgmax; ${nsLines}; tr "\\0" " " < /proc/1/cmdline`];
     const runMember = async (id: string, patch?: (s: Record<string, unknown>) => void): Promise<string[]> => {
       const m = await member(id, 'ns-sb', show, patch);
       const exit = exitOf(m.pid, 120_000);
@@ -275,12 +277,14 @@ describe('pod containers share their sandbox\'s VM (real CLI, real VM)', functio
       assert.equal(rt(['delete', id]).code, 0);
       return readFileSync(m.out, 'utf8').trim().split('\n');
     };
-    const joined = await runMember('ns-m1', paths(`/proc/${sbPid}/ns/ipc`, `/proc/${sbPid}/ns/uts`));
-    assert.deepEqual(joined, ['pod-host', '12345', ...sbNs], 'the member sees the sandbox\'s hostname, IPC settings and namespaces');
+    const joined = await runMember('ns-m1', paths(`/proc/${sbPid}/ns/ipc`, `/proc/${sbPid}/ns/uts`, `/proc/${sbPid}/ns/pid`));
+    assert.deepEqual(joined, ['pod-host', '12345', ...sbNs, 'sleep 300'], 'the member sees the sandbox\'s hostname, IPC settings, namespaces and processes');
     const own = await runMember('ns-m2');
     assert.notEqual(own[1], '12345', 'without paths a member has IPC and UTS namespaces of its own');
     assert.notEqual(own[2], sbNs[0]);
     assert.notEqual(own[3], sbNs[1]);
+    // (its pid 1 is its own command: the shell execs its last one, tr)
+    assert.match(own[4] ?? '', /^tr /, `and a pid namespace of its own: ${JSON.stringify(own)}`);
 
     // Refused before anything is made, naming the field: the host's own namespace, and a path of the wrong type.
     const refusedNs = async (id: string, patch: (s: Record<string, unknown>) => void, text: RegExp, annotations: Record<string, string>): Promise<void> => {
