@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { loadRawConfig } from '@cella/config-schema';
 import type { Logger, LogLevel } from '@cella/core';
-import { errorChain } from '@cella/core/errors';
+import { errorChain, isCellaError } from '@cella/core/errors';
 import { errorJson, ERROR_EXIT_STATUS, renderError } from './render/errors';
 import { err, json, logSink } from './render/output';
 import { loadRuntime, makeLogger, type GlobalOptions, type Runtime } from './runtime';
@@ -65,13 +65,17 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (error.oclif && 'parse' in error) error.oclif.exit = ERROR_EXIT_STATUS;
     // oclif's own errors (bad flags, exit()) keep oclif's handling.
     if (error.oclif) return super.catch(error);
-    if (this.jsonOutput) json(errorJson(error));
-    else err(renderError(error));
+    // An error a holder (or the guest behind it) answered with: shown with its own code, not as a failed call.
+    // (Duck-typed: importing the ttRPC module here would slow every command's start.)
+    const remote = (error as { remoteError?: () => Error | undefined }).remoteError;
+    const shown = isCellaError(error, 'E_TTRPC_STATUS') && typeof remote === 'function' ? remote.call(error) ?? error : error;
+    if (this.jsonOutput) json(errorJson(shown));
+    else err(renderError(shown));
     // As runc: the engine (go-runc) reads the error from the --log file, one JSON object per line.
     if (this.g?.log) {
       const rec = this.g.logFormat === 'json'
-        ? JSON.stringify({ level: 'error', msg: errorChain(error).join(': '), time: new Date().toISOString() })
-        : `time="${new Date().toISOString()}" level=error msg="${errorChain(error).join(': ')}"`;
+        ? JSON.stringify({ level: 'error', msg: errorChain(shown).join(': '), time: new Date().toISOString() })
+        : `time="${new Date().toISOString()}" level=error msg="${errorChain(shown).join(': ')}"`;
       try { appendFileSync(this.g.log, `${rec}\n`); } catch { /* the log is best effort */ }
     }
     process.exitCode = this.errorExitStatus;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import { assertTransition, E, type StateStore } from '@cella/core';
+import { assertTransition, E, resolveNamespacePaths, type JoinedNamespace, type OciSpec, type StateStore } from '@cella/core';
 import { sandboxOf, viewContainer } from './container-view';
 
 /**
@@ -84,4 +84,28 @@ export async function assertIdFree(store: StateStore, id: string): Promise<void>
   if (!(await store.exists(id))) return;
   const v = await viewContainer(store, id).catch(() => undefined);
   assertTransition(v?.status ?? 'creating', 'create', id);
+}
+
+/**
+ * The host pids that stand for the containers of pod sandbox `sandboxId` (its own holder and its members'
+ * holders, as `state` reports them), by container id, for `resolveNamespacePaths`: a member may join their
+ * namespaces in the guest. Stopped containers are left out (their pid is 0).
+ */
+export async function podPeers(store: StateStore, sandboxId: string): Promise<Map<number, string>> {
+  const peers = new Map<number, string>();
+  for (const id of await store.list()) {
+    const v = await viewContainer(store, id).catch(() => undefined);
+    if (!v || v.pid === 0 || (id !== sandboxId && sandboxOf(v.state) !== sandboxId)) continue;
+    peers.set(v.pid, id);
+  }
+  return peers;
+}
+
+/**
+ * The namespaces of `spec` that join another container of its pod (none for a container with a VM of its own);
+ * every other non-network namespace path is refused, naming the field (docs/adr/0015).
+ */
+export async function podNamespaces(spec: OciSpec, file: string, store: StateStore | undefined, pod: PodMembership | undefined): Promise<JoinedNamespace[]> {
+  const peers = pod && store ? await podPeers(store, pod.sandboxId) : new Map<number, string>();
+  return resolveNamespacePaths(spec, file, peers);
 }

@@ -7,7 +7,7 @@ import { checkPidFile } from '../pid-file';
 import { checkPreserveFds } from '../preserve-fds';
 import type { HolderOptions } from '../holder/holder-main';
 import type { MemberOptions } from '../holder/member-main';
-import { assertIdFree, podMembership } from '../pod';
+import { assertIdFree, podMembership, podNamespaces } from '../pod';
 import { spawnHolder } from '../holder/spawn-holder';
 import { makeSandboxService } from '../sandbox';
 import { checkTerminal } from '../tty/check-terminal';
@@ -38,6 +38,8 @@ export default class Create extends BaseCommand<typeof Create> {
     // A container of a Kubernetes pod joins its pod sandbox's VM instead of booting one (docs/adr/0009).
     const pod = podMembership(bundle.spec.annotations, args.id, bundle.configFile);
     const store = new StateStore(await this.stateRoot(g));
+    // Namespace paths: only another container of the pod can be joined (in the guest); refused before any VM boots.
+    await podNamespaces(bundle.spec, bundle.configFile, pod ? store : undefined, pod);
     const ownStdio = consoleSocket === undefined;
     if (pod) {
       await assertIdFree(store, args.id);

@@ -6,6 +6,7 @@ import { Args, Flags } from '@oclif/core';
 import { checkExecutable, E, readBundle, StateStore, writeFileAtomic, type Bundle } from '@cella/core';
 import { BaseCommand } from '../base-command';
 import { checkPidFile } from '../pid-file';
+import { podNamespaces } from '../pod';
 import { checkPreserveFds } from '../preserve-fds';
 import type { HolderOptions } from '../holder/holder-main';
 import { spawnHolder } from '../holder/spawn-holder';
@@ -44,6 +45,8 @@ export default class Run extends BaseCommand<typeof Run> {
     const consoleSocket = checkTerminal(terminal, flags['console-socket'], flags.detach, bundle.configFile);
     checkPreserveFds(flags['preserve-fds']);
     await checkExecutable(bundle.spec, bundle.rootfs);
+    // `run` boots a VM of its own: no namespace path but a network one can be honoured (refused before boot).
+    await podNamespaces(bundle.spec, bundle.configFile, undefined, undefined);
     const pidFile = checkPidFile('--pid-file', flags['pid-file']);
     if (flags.detach) await this.detached(args.id, bundle, g, consoleSocket, pidFile);
     else await this.foreground(args.id, bundle, g, terminal, pidFile);

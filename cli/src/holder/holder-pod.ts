@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-import { E, readBundle, validateSandboxId, type SandboxHandle, type SandboxService } from '@cella/core';
+import { dirname } from 'node:path';
+import { E, readBundle, StateStore, validateSandboxId, withGuestNamespaces, type SandboxHandle, type SandboxService } from '@cella/core';
+import { podNamespaces } from '../pod';
 import type { TtrpcServer } from '@cella/core/ttrpc';
 import { decodeContainerRequest, HOLDER_SERVICE, PodMethod } from './holder-protocol';
 
@@ -36,7 +38,11 @@ export function registerPod(server: TtrpcServer, service: SandboxService, live: 
     validateSandboxId(containerId);
     if (!bundle) throw E.INVALID_ARGUMENT.create('AddContainer needs the bundle folder', { details: { sandbox, containerId } });
     usable(containerId, 'add');
-    await service.addContainer(live, containerId, await readBundle(bundle));
+    const b = await readBundle(bundle);
+    // A namespace path naming another container of this pod is joined in the guest (docs/adr/0015).
+    const store = new StateStore(dirname(live.ctx.stateDir));
+    const joined = await podNamespaces(b.spec, b.configFile, store, { sandboxId: sandbox, annotation: 'sandbox id' });
+    await service.addContainer(live, containerId, { ...b, spec: withGuestNamespaces(b.spec, joined) });
     return EMPTY;
   }));
   server.register(HOLDER_SERVICE, PodMethod.StartContainer, async (p) => {

@@ -12,3 +12,4 @@ export * from './spec-file';
 export * from './spec-validator';
 export * from './oci-version';
 export * from './network-namespace';
+export * from './namespace-paths';

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import { CATEGORY_STATUS, CellaError, categoryFromGrpc, errorChain, isCellaError } from '../errors';
+import { CATEGORY_STATUS, CellaError, categoryFromGrpc, errorChain, isCellaError, registeredErrorCodes } from '../errors';
 import { GrpcCode, type RpcStatus } from './messages';
 import { TtrpcErrors } from './ttrpc-errors';
 
@@ -33,6 +33,18 @@ export class TtrpcStatusError extends CellaError {
     this.grpcCode = grpcCode;
     this.remoteMessage = remoteMessage;
     this.remoteCode = CODE_PREFIX.exec(remoteMessage)?.[1];
+  }
+
+  /**
+   * The peer's error rebuilt for the user: its `[E_…]` code and its message without the prefix (bounded), in the
+   * category the code is registered with here, else the gRPC code's. Undefined when the peer sent no code.
+   */
+  remoteError(details: Record<string, unknown> = this.details): CellaError | undefined {
+    if (this.remoteCode === undefined) return undefined;
+    const text = this.remoteMessage.replace(CODE_PREFIX, '');
+    const message = text.length > MAX_REMOTE_MESSAGE_IN_ERROR ? `${text.slice(0, MAX_REMOTE_MESSAGE_IN_ERROR)}…` : text;
+    const category = registeredErrorCodes().get(this.remoteCode)?.category ?? this.category;
+    return new CellaError(this.remoteCode, message.length > 0 ? message : 'The peer reported an error', { category, details });
   }
 }
 

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-import { CellaError, isCellaError, registeredErrorCodes } from '@cella/core/errors';
+import { CellaError, isCellaError } from '@cella/core/errors';
 import { TtrpcErrors, TtrpcStatusError } from '@cella/core/ttrpc';
 import { AgentErrors } from './agent-errors';
 
-const CODE_PREFIX = /^\[(E_[A-Z0-9_]{1,64})\] /;
 const MAX_MESSAGE = 512;
 
 /**
@@ -33,16 +32,12 @@ export function toAgentError(err: unknown, method: string): unknown {
 }
 
 function fromStatus(err: TtrpcStatusError, method: string): CellaError {
-  const remote = err.remoteMessage;
-  const match = CODE_PREFIX.exec(remote);
-  const text = match ? remote.slice(match[0].length) : remote;
-  const message = bounded(text.length > 0 ? capitalise(text) : 'The agent reported an error');
   const details = { method, grpcCode: err.grpcCode };
-  const registered = match ? registeredErrorCodes().get(match[1]!) : undefined;
-  if (match && registered) return new CellaError(match[1]!, message, { category: registered.category, details });
-  // Unknown or missing code: keep the category the gRPC code implies (e.g. UNIMPLEMENTED → NotSupported).
-  const code = match ? match[1]! : AgentErrors.AGENT_REMOTE.code;
-  return new CellaError(code, message, { category: err.category, details });
+  // A code the guest sent keeps its registered category (an unknown one the gRPC code's); none: E_AGENT_REMOTE.
+  const remote = err.remoteError(details);
+  const text = remote ? remote.message : bounded(err.remoteMessage);
+  const message = text.length > 0 ? capitalise(text) : 'The agent reported an error';
+  return new CellaError(remote?.code ?? AgentErrors.AGENT_REMOTE.code, message, { category: remote?.category ?? err.category, details });
 }
 
 function causeIsProtocol(err: CellaError): boolean {

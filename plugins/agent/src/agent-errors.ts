@@ -39,6 +39,8 @@ export const AgentErrors = defineErrorCodes('agent.cella', {
   AGENT_MOUNT: 'Internal',
   /** A helper command in the guest (crun, mount, hostname) failed or timed out. */
   AGENT_COMMAND: 'Internal',
+  /** The guest's OCI runtime (crun) refused to create or start the container; the message is crun's (bounded). */
+  AGENT_CONTAINER_REFUSED: 'InvalidArgument',
   /** No container with this id in the guest. */
   AGENT_CONTAINER_NOT_FOUND: 'NotFound',
   /** A container with this id exists already. */

@@ -62,7 +62,6 @@ describe('CellaGuestAgent with the guest agent code and real crun on the host', 
     spec.process = { ...spec.process!, terminal: false, args };
     delete spec.process.rlimits;
     spec.root = { path: root, readonly: false };
-    spec.linux!.namespaces = [...(spec.linux!.namespaces ?? []), { type: 'cgroup', path: '/proc/1/ns/cgroup' }];
     return { spec, storages: [] };
   }
 
@@ -142,14 +141,24 @@ describe('CellaGuestAgent with the guest agent code and real crun on the host', 
     await assert.rejects(agent.wait('box', ''), (e: unknown) => isCellaError(e, 'E_AGENT_CONTAINER_NOT_FOUND'));
   });
 
-  it('brings crun\'s own error text back to the host', async () => {
+  it('brings crun\'s own error text back to the host: a refused bundle fails CreateContainer, leaving nothing in crun', async () => {
     await sandbox();
-    const c = container('bad', ['/bin/sh']);
-    writeFileSync(join(dir, 'storage', 'bad', 'rootfs', 'bin', 'sh'), 'not an executable');
-    await agent.createContainer({ containerId: 'bad', ...c });
-    await agent.startContainer('bad');
-    const err = await readAll((n) => agent.readStderr('bad', '', n));
-    assert.notEqual(await agent.wait('bad', ''), 0);
+    const c = container('bad', ['/bin/true']);
+    c.spec.process!.oomScoreAdj = 5000;
+    await assert.rejects(agent.createContainer({ containerId: 'bad', ...c }), (e: unknown) =>
+      isCellaError(e, 'E_AGENT_CONTAINER_REFUSED') && e.message === "The guest's crun could not create the container: write to /proc/self/oom_score_adj: Invalid argument");
+    assert.equal(execFileSync('crun', ['--root', crunRoot, 'list', '-q'], { encoding: 'utf8' }).trim(), '');
+    assert.equal(existsSync(join(dir, 'bundles', 'bad')), false);
+  });
+
+  it('a process that crun makes but cannot execute (no exec bit) fails with crun\'s text on its stderr and a non-zero status', async () => {
+    await sandbox();
+    const c = container('noexec', ['/bin/sh']);
+    writeFileSync(join(dir, 'storage', 'noexec', 'rootfs', 'bin', 'sh'), 'not an executable');
+    await agent.createContainer({ containerId: 'noexec', ...c });
+    await agent.startContainer('noexec');
+    const err = await readAll((n) => agent.readStderr('noexec', '', n));
+    assert.notEqual(await agent.wait('noexec', ''), 0);
     assert.match(err, /exec|permission|denied|format/i);
   });
 });

@@ -141,7 +141,7 @@ describe('CellaGuestAgent with the real guest agent code on the host (fake crun:
     await assert.rejects(agent.exec('box', 'e1', proc), (e: unknown) => isCellaError(e, 'E_AGENT_PROCESS_EXISTS') && e.category === 'AlreadyExists');
   });
 
-  it('writes the guest bundle: host namespace paths dropped, cgroupsPath /cella/<id>, --no-pivot on an initramfs root', async () => {
+  it('writes the guest bundle: the network namespace path dropped, cgroupsPath /cella/<id>, --no-pivot on an initramfs root', async () => {
     await h.start();
     await agent.connect(h.channel, { timeoutMs: 5000 });
     await run('b1', ['/bin/true']);
@@ -150,7 +150,7 @@ describe('CellaGuestAgent with the real guest agent code on the host (fake crun:
     assert.deepEqual(config.linux?.namespaces, [{ type: 'pid' }]);
     assert.equal(config.linux?.cgroupsPath, '/cella/b1');
     const argv = JSON.parse(readFileSync(join(dir, 'crun', 'b1.argv'), 'utf8')) as string[];
-    assert.deepEqual(argv.slice(2), ['run', '--bundle', join(dir, 'bundles', 'b1'), '--pid-file', join(dir, 'bundles', 'b1', 'init.pid'), '--no-pivot', 'b1']);
+    assert.deepEqual(argv.slice(2), [`--log=file:${join(dir, 'bundles', 'b1', 'crun.log')}`, '--log-format=json', 'run', '--bundle', join(dir, 'bundles', 'b1'), '--pid-file', join(dir, 'bundles', 'b1', 'init.pid'), '--no-pivot', 'b1']);
   });
 
   it('sets up the sandbox (fake: no VM): hostname, storages mounted, network stored; remove and destroy undo it', async () => {
@@ -198,6 +198,47 @@ describe('CellaGuestAgent with the real guest agent code on the host (fake crun:
     await assert.rejects(agent.startContainer('c2'), (e: unknown) => isCellaError(e, 'E_AGENT_STATE') && e.category === 'FailedPrecondition');
     await assert.rejects(agent.createContainer({ containerId: 'c2', ...spec('c2', ['/bin/true']) }), (e: unknown) => isCellaError(e, 'E_AGENT_CONTAINER_EXISTS'));
     await assert.rejects(agent.createContainer({ containerId: '../x', ...spec('x', ['/bin/true']) }), (e: unknown) => isCellaError(e, 'E_AGENT_INVALID_ARGUMENT'));
+  });
+
+  it('fails CreateContainer with crun\'s reason when crun refuses the bundle, leaving nothing (fake crun refuses ociVersion 1.3.0 as crun 1.8.1)', async () => {
+    await h.start();
+    await agent.connect(h.channel, { timeoutMs: 5000 });
+    const bad = spec('v1', ['/bin/true']);
+    bad.spec.ociVersion = '1.3.0';
+    await assert.rejects(agent.createContainer({ containerId: 'v1', ...bad }), (e: unknown) =>
+      isCellaError(e, 'E_AGENT_CONTAINER_REFUSED') && e.category === 'InvalidArgument'
+      && e.message === "The guest's crun could not create the container: unknown version specified");
+    assert.equal(existsSync(join(dir, 'bundles', 'v1')), false, 'the bundle is removed');
+    assert.ok(h.calls.some((c) => c.slice(-3).join(' ') === 'delete -f v1'), 'crun state is deleted');
+    await assert.rejects(agent.startContainer('v1'), (e: unknown) => isCellaError(e, 'E_AGENT_CONTAINER_NOT_FOUND'));
+    // The same id can be created once the bundle is right.
+    await run('v1', ['/bin/true']);
+    assert.equal(await agent.wait('v1', ''), 0);
+  });
+
+  it('fails StartContainer with crun\'s reason when crun run exits before making the process; the container stays created', async () => {
+    await h.start();
+    await agent.connect(h.channel, { timeoutMs: 5000 });
+    await agent.createContainer({ containerId: 's1', ...spec('s1', ['/bin/true']) });
+    // What changes between create and start here is the bundle crun reads (in a VM: what crun meets at run time).
+    const file = join(dir, 'bundles', 's1', 'config.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), ociVersion: '9.9.9' }));
+    await assert.rejects(agent.startContainer('s1'), (e: unknown) =>
+      isCellaError(e, 'E_AGENT_CONTAINER_REFUSED') && e.message === "The guest's crun could not start the container: unknown version specified");
+    await assert.rejects(agent.wait('s1', ''), (e: unknown) => isCellaError(e, 'E_AGENT_STATE') && e.message === 'The container is not started');
+    await agent.removeContainer('s1');
+  });
+
+  it('fails ExecProcess with crun\'s reason when crun cannot run the process (fake crun: a missing binary)', async () => {
+    await h.start();
+    await agent.connect(h.channel, { timeoutMs: 5000 });
+    await run('x1', ['/bin/sleep', '30']);
+    const proc = { user: { uid: 0, gid: 0 }, args: ['/nonexistent/binary'], cwd: '/' };
+    await assert.rejects(agent.exec('x1', 'e1', proc), (e: unknown) =>
+      isCellaError(e, 'E_AGENT_CONTAINER_REFUSED') && /^The guest's crun could not run the exec process: cannot start \/nonexistent\/binary/.test(e.message));
+    await assert.rejects(agent.wait('x1', 'e1'), (e: unknown) => isCellaError(e, 'E_AGENT_PROCESS_NOT_FOUND'), 'the exec id is free again');
+    await agent.exec('x1', 'e1', { ...proc, args: ['/bin/true'] });
+    assert.equal(await agent.wait('x1', 'e1'), 0);
   });
 
   it('fires onDidDisconnect when the guest goes away and fails later calls with E_AGENT_DISCONNECTED', async () => {

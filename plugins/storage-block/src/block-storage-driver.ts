@@ -79,8 +79,11 @@ export class BlockStorageDriver implements StorageDriver {
       }
       const rootSerial = diskSerial(this.sandbox.id, req.containerId);
       guestRootPath = `${GUEST_CONTAINERS_DIR}/${req.containerId}/rootfs`;
-      devices.push(this.disk(`rootfs-${rootSerial}`, image, req.rootfs.readonly, rootSerial));
-      storages.push(this.storage(rootSerial, 'ext4', req.rootfs.readonly ? ['ro'] : [], guestRootPath));
+      // The image is our own copy, so it is attached writable even for a read-only root: crun makes the mount
+      // points the rootfs lacks (a stock pause image has no /proc, /dev, /sys) and then makes the root read-only
+      // itself, as runc does (issue #17).
+      devices.push(this.disk(`rootfs-${rootSerial}`, image, false, rootSerial));
+      storages.push(this.storage(rootSerial, 'ext4', [], guestRootPath));
     } else {
       this.made.set(req.containerId, {});
     }

@@ -105,8 +105,8 @@ describe('pod containers share their sandbox\'s VM (real CLI, real VM)', functio
   };
 
   /** The pod sandbox container `id`, created and started (the VM boots). */
-  async function sandbox(id: string): Promise<number> {
-    const bundle = await podBundle(['sleep', '300'], { [TYPE]: 'sandbox', [SANDBOX_ID]: id });
+  async function sandbox(id: string, args = ['sleep', '300'], patch?: (spec: Record<string, unknown>) => void): Promise<number> {
+    const bundle = await podBundle(args, { [TYPE]: 'sandbox', [SANDBOX_ID]: id }, patch);
     const pidFile = join(dir, `${id}.pid`);
     const c = await create(root, ['--bundle', bundle, '--pid-file', pidFile, id], join(dir, `${id}.out`));
     assert.equal(c.code, 0, c.stderr);
@@ -245,6 +245,75 @@ describe('pod containers share their sandbox\'s VM (real CLI, real VM)', functio
     // A member whose sandbox is gone is refused as a sandbox too.
     await refused('bad5', { [TYPE]: 'container', [SANDBOX_ID]: 'pod-sb' }, /annotation io\.kubernetes\.cri\.sandbox-id names pod sandbox pod-sb, which has stopped/);
     for (const id of ['pod-m5', 'pod-m6', 'pod-sb']) assert.equal(rt(['delete', id]).code, 0, id);
+  });
+
+  it('a member joins the sandbox\'s ipc, uts and pid namespaces by the paths CRI gives (/proc/<its pid>/ns/…) in the guest; a host namespace or a mismatched type is refused naming the field', async () => {
+    const nsLines = 'for n in ipc uts; do readlink /proc/self/ns/$n; done';
+    const sbPid = await sandbox('ns-sb', ['sh', '-c', `${nsLines}; exec sleep 300`], (s) => {
+      s.hostname = 'pod-host';
+      // A per-IPC-namespace value: whoever shares the namespace reads it.
+      (s.linux as Record<string, unknown>).sysctl = { 'kernel.msgmax': '12345' };
+    });
+    const sbOut = join(dir, 'ns-sb.out');
+    for (let i = 0; i < 300 && readFileSync(sbOut, 'utf8').split('\n').length < 3; i++) await sleep(100);
+    const sbNs = readFileSync(sbOut, 'utf8').trim().split('\n');
+    assert.match(sbNs[0]!, /^ipc:\[\d+\]$/);
+    // hello's namespaces: pid (0), network, ipc (2), uts (3), mount. A member joining the pod's UTS namespace sets
+    // no hostname of its own (as CRI makes it).
+    const paths = (ipc: string, uts: string, pid?: string) => (s: Record<string, unknown>): void => {
+      delete s.hostname;
+      const ns = (s.linux as { namespaces: Array<{ type: string; path?: string }> }).namespaces;
+      ns[2]!.path = ipc;
+      ns[3]!.path = uts;
+      if (pid !== undefined) ns[0]!.path = pid;
+    };
+    // Last line: the command of pid 1 in the member's pid namespace.
+    const show = ['sh', '-c', `hostname; cat /proc/sys/kernel/msgmax; ${nsLines}; tr "\\0" " " < /proc/1/cmdline`];
+    const runMember = async (id: string, patch?: (s: Record<string, unknown>) => void): Promise<string[]> => {
+      const m = await member(id, 'ns-sb', show, patch);
+      const exit = exitOf(m.pid, 120_000);
+      assert.equal(rt(['start', id]).code, 0);
+      assert.deepEqual(await exit, { code: 0 }, readFileSync(`${m.out}.err`, 'utf8'));
+      assert.equal(rt(['delete', id]).code, 0);
+      return readFileSync(m.out, 'utf8').trim().split('\n');
+    };
+    const joined = await runMember('ns-m1', paths(`/proc/${sbPid}/ns/ipc`, `/proc/${sbPid}/ns/uts`, `/proc/${sbPid}/ns/pid`));
+    assert.deepEqual(joined, ['pod-host', '12345', ...sbNs, 'sleep 300'], 'the member sees the sandbox\'s hostname, IPC settings, namespaces and processes');
+    const own = await runMember('ns-m2');
+    assert.notEqual(own[1], '12345', 'without paths a member has IPC and UTS namespaces of its own');
+    assert.notEqual(own[2], sbNs[0]);
+    assert.notEqual(own[3], sbNs[1]);
+    // (its pid 1 is its own command: the shell execs its last one, tr)
+    assert.match(own[4] ?? '', /^tr /, `and a pid namespace of its own: ${JSON.stringify(own)}`);
+
+    // Refused before anything is made, naming the field: the host's own namespace, and a path of the wrong type.
+    const refusedNs = async (id: string, patch: (s: Record<string, unknown>) => void, text: RegExp, annotations: Record<string, string>): Promise<void> => {
+      const bundle = await podBundle(['true'], annotations, patch);
+      const before = { files: listTree(root), processes: processesMentioning(root) };
+      const c = await create(root, ['--bundle', bundle, id], join(dir, 'refused.out'));
+      assert.equal(c.code, 1, c.stderr);
+      assert.match(c.stderr, text);
+      assert.match(c.stderr, /E_BUNDLE_INVALID/);
+      assert.deepEqual(listTree(root), before.files, `${id}: no file made`);
+      assert.deepEqual(processesMentioning(root), before.processes, `${id}: no process made`);
+    };
+    const inPod = { [TYPE]: 'container', [SANDBOX_ID]: 'ns-sb' };
+    await refusedNs('ns-host', paths(`/proc/${process.pid}/ns/ipc`, `/proc/${sbPid}/ns/uts`), /linux\.namespaces\[2\]\.path names a namespace of a host process that is not a container of this pod/, inPod);
+    await refusedNs('ns-type', paths(`/proc/${sbPid}/ns/ipc`, `/proc/${sbPid}/ns/ipc`), /linux\.namespaces\[3\]\.path names a "ipc" namespace, but the entry's type is uts/, inPod);
+    // A container with a VM of its own can join no namespace but the network's: refused before its VM boots.
+    await refusedNs('ns-own-vm', paths(`/proc/${sbPid}/ns/ipc`, ''), /linux\.namespaces\[2\]\.path names a namespace of a host process/, { [TYPE]: 'sandbox', [SANDBOX_ID]: 'ns-own-vm' });
+    assert.equal(qemus(root).length, 1, 'no VM but the pod\'s was booted');
+
+    // A member the guest's crun refuses fails its create with crun's reason; nothing of it is left, the pod runs on.
+    const before = { files: listTree(root), processes: processesMentioning(root) };
+    const bad = await podBundle(['true'], inPod, (s) => { (s.process as Record<string, unknown>).oomScoreAdj = 5000; });
+    const c = await create(root, ['--bundle', bad, 'ns-bad'], join(dir, 'bad.out'));
+    assert.equal(c.code, 1, c.stderr);
+    assert.match(c.stderr, /crun could not create the container: write to \/proc\/self\/oom_score_adj: Invalid argument/);
+    assert.match(c.stderr, /E_AGENT_CONTAINER_REFUSED/);
+    assert.deepEqual(listTree(root), before.files, 'no file of the refused member is left');
+    assert.deepEqual(processesMentioning(root), before.processes, 'no process of the refused member is left');
+    assert.equal(stateOf(rt, 'ns-sb')?.status, 'running');
   });
 
   it('after the sandbox\'s holder crashed, delete --force of the sandbox unwinds its members\' storage from its journal', async () => {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { strict as assert } from 'node:assert';
-import type { OciSpec } from '@cella/core';
+import { GUEST_NAMESPACE_SCHEME, type OciSpec } from '@cella/core';
 import { isCellaError } from '@cella/core/errors';
 import { guestSpec, rootNeedsNoPivot } from './container-bundle';
 
@@ -13,7 +13,26 @@ const base = (): OciSpec => ({
 });
 
 describe('guestSpec', () => {
-  it('drops namespaces with host paths, sets cgroupsPath to /cella/<id> and keeps the rest', () => {
+  it('joins a namespace of another running container of the sandbox by its init pid, in the host\'s form (core\'s scheme)', () => {
+    const spec = base();
+    spec.linux!.namespaces = [{ type: 'ipc', path: `${GUEST_NAMESPACE_SCHEME}pause/ns/ipc` }, { type: 'uts', path: 'cella-container:pause/ns/uts' }, { type: 'mount' }];
+    const out = guestSpec(spec, 'c1', ['/run/cella/c1/rootfs'], (id) => (id === 'pause' ? 42 : undefined));
+    assert.deepEqual(out.linux?.namespaces, [{ type: 'ipc', path: '/proc/42/ns/ipc' }, { type: 'uts', path: '/proc/42/ns/uts' }, { type: 'mount' }]);
+  });
+
+  it('refuses a container to join that does not run, and any other namespace path, naming the field', () => {
+    const spec = base();
+    spec.linux!.namespaces = [{ type: 'pid' }, { type: 'ipc', path: 'cella-container:gone/ns/ipc' }];
+    assert.throws(() => guestSpec(spec, 'c1', ['/run/cella/c1/rootfs'], () => undefined),
+      (e: unknown) => isCellaError(e, 'E_AGENT_STATE') && e.details.field === 'linux.namespaces[1].path');
+    for (const path of ['/proc/1/ns/ipc', 'cella-container:../x/ns/ipc', 'cella-container:p/ns/bogus']) {
+      spec.linux!.namespaces = [{ type: 'ipc', path }];
+      assert.throws(() => guestSpec(spec, 'c1', ['/run/cella/c1/rootfs'], () => 1),
+        (e: unknown) => isCellaError(e, 'E_AGENT_SPEC_INVALID') && e.details.field === 'linux.namespaces[0].path', path);
+    }
+  });
+
+  it('drops a network namespace path (the VM\'s network), sets cgroupsPath to /cella/<id> and keeps the rest', () => {
     const out = guestSpec(base(), 'c1', ['/run/cella/c1/rootfs']);
     assert.deepEqual(out.linux?.namespaces, [{ type: 'pid' }, { type: 'mount' }]);
     assert.equal(out.linux?.cgroupsPath, '/cella/c1');

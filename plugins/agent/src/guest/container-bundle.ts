@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { OciProcess, OciSpec } from '@cella/core';
+import type { OciNamespace, OciProcess, OciSpec } from '@cella/core';
 import { AgentErrors } from '../agent-errors';
 import { isCleanAbsolute } from './storage-mounter';
 
@@ -29,11 +29,19 @@ export function checkProcess(p: OciProcess | undefined, field = 'process'): OciP
 }
 
 /**
- * The spec the guest hands to crun: checked (process, `root.path` absolute and under a mounted storage),
- * namespaces that name a host path dropped (host paths mean nothing in the guest), and `cgroupsPath`
- * set to `/cella/<id>`. Everything else is kept as given.
+ * How the host names a namespace of another container of the sandbox to join: `cella-container:<id>/ns/<file>`
+ * (core's GUEST_NAMESPACE_SCHEME; the guest bundle does not take core's OCI module).
  */
-export function guestSpec(spec: OciSpec, id: string, mountPoints: readonly string[]): OciSpec {
+const JOIN_PATH = /^cella-container:([A-Za-z0-9][A-Za-z0-9_.-]{0,255})\/ns\/(pid|net|mnt|ipc|uts|user|cgroup|time)$/;
+
+/**
+ * The spec the guest hands to crun: checked (process, `root.path` absolute and under a mounted storage),
+ * `cgroupsPath` set to `/cella/<id>`, and namespace paths read as the host wrote them (docs/adr/0015): a network
+ * path is dropped (its interfaces are the VM's, configured before the container), a `cella-container:<id>/ns/<x>`
+ * path becomes `/proc/<pid>/ns/<x>` of that container's init (`initPid`: undefined when it does not run), and any
+ * other path is refused. Everything else is kept as given.
+ */
+export function guestSpec(spec: OciSpec, id: string, mountPoints: readonly string[], initPid: (containerId: string) => number | undefined = () => undefined): OciSpec {
   if (typeof spec.ociVersion !== 'string') throw invalid('The OCI spec has no ociVersion', 'ociVersion');
   checkProcess(spec.process);
   const root = spec.root;
@@ -48,8 +56,25 @@ export function guestSpec(spec: OciSpec, id: string, mountPoints: readonly strin
   }
   const out = structuredClone(spec);
   if (out.linux) {
-    if (Array.isArray(out.linux.namespaces)) out.linux.namespaces = out.linux.namespaces.filter((ns) => !ns.path);
+    if (Array.isArray(out.linux.namespaces)) out.linux.namespaces = guestNamespaces(out.linux.namespaces, initPid);
     out.linux.cgroupsPath = containerCgroupsPath(id);
+  }
+  return out;
+}
+
+function guestNamespaces(namespaces: OciNamespace[], initPid: (containerId: string) => number | undefined): OciNamespace[] {
+  const out: OciNamespace[] = [];
+  for (const [i, ns] of namespaces.entries()) {
+    if (!ns.path) { out.push(ns); continue; }
+    if (ns.type === 'network') continue;
+    const field = `linux.namespaces[${i}].path`;
+    const m = JOIN_PATH.exec(ns.path);
+    if (!m) throw invalid('A namespace path must name a namespace of another container of the sandbox', field, ns.path);
+    const pid = initPid(m[1]!);
+    if (pid === undefined) {
+      throw AgentErrors.AGENT_STATE.create('The container whose namespace is to be joined does not run in the guest', { details: { field, containerId: m[1] } });
+    }
+    out.push({ ...ns, path: `/proc/${pid}/ns/${m[2]!}` });
   }
   return out;
 }

@@ -13,6 +13,7 @@ import type { CommandRunner } from './command-runner';
 import { readCgroupV2 } from './cgroup-stats';
 import { checkProcess, containerCgroupsPath, guestSpec, rootNeedsNoPivot, writeBundle } from './container-bundle';
 import type { CrunCommand } from './crun-command';
+import { probeCreate, refused } from './crun-probe';
 import { GuestProcess } from './guest-process';
 import type { StorageMounter } from './storage-mounter';
 
@@ -49,6 +50,8 @@ const MAX_EXECS = 1024;
 
 /** The containers of the sandbox: bundles, crun processes, their stdio and exit status. */
 const INIT_PID_FILE = 'init.pid';
+/** crun's JSON log of the container's `crun run` (its errors, read when it fails to start the process). */
+const CRUN_LOG = 'crun.log';
 /** How long StartContainer waits for crun to start the process (crun's own start takes ~0.3 s under TCG). */
 const START_TIMEOUT_MS = 10_000;
 
@@ -62,10 +65,15 @@ export class GuestContainers {
     if (this.containers.has(id)) throw AgentErrors.AGENT_CONTAINER_EXISTS.create('The container exists already', { details: { id } });
     const c: Container = { id, bundleDir: join(this.o.bundlesDir, id), mountPoints: [], state: 'creating', terminal: msg.spec.process?.terminal === true, execs: new Map() };
     this.containers.set(id, c);
+    let probeMs: number | undefined;
     try {
       c.mountPoints = await this.o.storages.mountAll(msg.storages);
-      const spec = guestSpec(msg.spec, id, this.o.storages.mountPoints());
+      const pids = await this.initPids();
+      const spec = guestSpec(msg.spec, id, this.o.storages.mountPoints(), (other) => pids.get(other));
       await writeBundle(c.bundleDir, spec);
+      const t0 = Date.now();
+      await probeCreate({ crun: this.o.crun, run: this.o.run, id, bundleDir: c.bundleDir, spec, noPivot: await this.noPivot() });
+      probeMs = Date.now() - t0;
     } catch (err) {
       this.containers.delete(id);
       await this.o.storages.unmountAll(c.mountPoints).catch(() => undefined);
@@ -73,7 +81,7 @@ export class GuestContainers {
       throw err;
     }
     c.state = 'created';
-    this.o.logger.info('Container created', { container: id });
+    this.o.logger.info('Container created', { container: id, probeMs });
   }
 
   async start(containerId: string): Promise<void> {
@@ -81,24 +89,47 @@ export class GuestContainers {
     if (c.state !== 'created') throw stateError('The container is not in the created state', c);
     c.state = 'running';
     try {
-      const noPivot = rootNeedsNoPivot(await readFile(this.o.procMounts, 'utf8').catch(() => ''));
-      const argv = (consoleSocket?: string): string[] => this.o.crun.run(c.id, c.bundleDir, noPivot, join(c.bundleDir, INIT_PID_FILE), consoleSocket);
+      const noPivot = await this.noPivot();
+      await rm(join(c.bundleDir, CRUN_LOG), { force: true });
+      const argv = (consoleSocket?: string): string[] => this.o.crun.run(c.id, c.bundleDir, noPivot, join(c.bundleDir, INIT_PID_FILE), join(c.bundleDir, CRUN_LOG), consoleSocket);
       const options = { limit: this.o.outputLimit, cwd: c.bundleDir };
       c.init = c.terminal ? await GuestProcess.startWithTerminal(argv, this.consoleSocket(), options) : await GuestProcess.start(argv(), options);
     } catch (err) {
       c.state = 'created';
       throw err;
     }
-    let exited = false;
-    void c.init.wait().then((status) => {
-      exited = true;
-      c.state = 'stopped';
+    const init = c.init;
+    void init.wait().then((status) => {
+      if (c.init === init) c.state = 'stopped';
       this.o.logger.info('Container exited', { container: c.id, status });
     });
     // Answer once crun has started the process (its pid file and its state file exist), so that an exec or a
     // kill right after StartContainer finds the container.
     const ready = [join(c.bundleDir, INIT_PID_FILE), this.o.crun.statusFile(c.id)].filter((f): f is string => f !== undefined);
-    for (let waited = 0; !exited && !ready.every((f) => existsSync(f)) && waited < START_TIMEOUT_MS; waited += 20) await sleep(20);
+    // crun exited without writing the pid file: it never made the container's process, so this start failed
+    // (crun's reason is in its log). The container stays created: it never ran.
+    if (!(await made(init, ready)) && init.exitStatus !== undefined && !existsSync(join(c.bundleDir, INIT_PID_FILE))) {
+      const status = init.exitStatus;
+      c.init = undefined;
+      c.state = 'created';
+      throw await refused(join(c.bundleDir, CRUN_LOG), 'start', status);
+    }
+  }
+
+  /** The guest pids of the running containers' init processes (namespace paths join them), by container id. */
+  private async initPids(): Promise<Map<string, number>> {
+    const pids = new Map<string, number>();
+    for (const c of this.containers.values()) {
+      if (c.state !== 'running' || c.init?.exitStatus !== undefined) continue;
+      const pid = await readPid(join(c.bundleDir, INIT_PID_FILE));
+      if (pid !== undefined) pids.set(c.id, pid);
+    }
+    return pids;
+  }
+
+  /** Whether crun needs `--no-pivot` (an initramfs root), read at each create and start. */
+  private async noPivot(): Promise<boolean> {
+    return rootNeedsNoPivot(await readFile(this.o.procMounts, 'utf8').catch(() => ''));
   }
 
   async exec(containerId: string, execId: string, process: OciProcess): Promise<void> {
@@ -111,9 +142,12 @@ export class GuestContainers {
     const file = join(c.bundleDir, `exec-${execId}.json`);
     const pidFile = join(c.bundleDir, `exec-${execId}.pid`);
     await writeFile(file, JSON.stringify(process), { mode: 0o600 });
-    const argv = (consoleSocket?: string): string[] => this.o.crun.exec(c.id, file, pidFile, consoleSocket);
+    const logFile = join(c.bundleDir, `exec-${execId}.log`);
+    const argv = (consoleSocket?: string): string[] => this.o.crun.exec(c.id, file, pidFile, logFile, consoleSocket);
     const options = { limit: this.o.outputLimit, cwd: c.bundleDir };
     const proc = process.terminal === true ? await GuestProcess.startWithTerminal(argv, this.consoleSocket(), options) : await GuestProcess.start(argv(), options);
+    // As for start: crun exiting without its pid file never made the process (a missing binary, a bad user…).
+    if (!(await made(proc, [pidFile])) && proc.exitStatus !== undefined && !existsSync(pidFile)) throw await refused(logFile, 'exec', proc.exitStatus);
     c.execs.set(execId, { proc, pidFile });
   }
 
@@ -216,6 +250,19 @@ export class GuestContainers {
     if (!c) throw AgentErrors.AGENT_CONTAINER_NOT_FOUND.create('No such container', { details: { containerId: containerId.slice(0, 256) } });
     return c;
   }
+}
+
+/**
+ * Waits until crun has made the process (every file of `ready` exists) or has exited, at most START_TIMEOUT_MS;
+ * true when the files are there.
+ */
+async function made(proc: GuestProcess, ready: readonly string[]): Promise<boolean> {
+  for (let waited = 0; waited < START_TIMEOUT_MS; waited += 20) {
+    if (ready.every((f) => existsSync(f))) return true;
+    if (proc.exitStatus !== undefined) return false;
+    await sleep(20);
+  }
+  return false;
 }
 
 function checkId(field: string, id: string): string {
