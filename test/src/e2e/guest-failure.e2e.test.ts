@@ -7,11 +7,15 @@ import { CELLA, HELLO, makeBundle, tempDir } from '../helpers/cella';
 import { differentialRoots, runtime } from '../helpers/oci-runtime';
 
 /**
- * A bundle that passes every check on the host but that the guest's crun refuses (issue #15): the kernel takes
- * oom_score_adj from -1000 to 1000 only, and runc refuses it at create too. The command must fail with crun's
- * reason instead of a container that goes straight to `stopped`.
+ * A bundle that passes every check on the host but that the guest's crun refuses (issue #15): an RLIMIT_NOFILE
+ * above the kernel's fs.nr_open (1048576 by default) cannot be set, which only the kernel that runs the container
+ * knows, so nothing before boot can refuse it; runc refuses it at create too. The command must fail with crun's
+ * reason instead of a container that goes straight to `stopped`. (An out-of-range oomScoreAdj used to serve here;
+ * the spec validation now refuses it before boot.)
  */
-const refusedByCrun = (spec: Record<string, unknown>): void => { (spec.process as Record<string, unknown>).oomScoreAdj = 5000; };
+const refusedByCrun = (spec: Record<string, unknown>): void => {
+  (spec.process as Record<string, unknown>).rlimits = [{ type: 'RLIMIT_NOFILE', soft: 2_000_000, hard: 2_000_000 }];
+};
 
 describe('a failure in the guest fails the command, as runc fails it (real VM; runc 1.1.5 alongside)', function () {
   this.timeout(180_000);
@@ -25,7 +29,7 @@ describe('a failure in the guest fails the command, as runc fails it (real VM; r
     const want = runc(['create', '--bundle', bundle, 'bad']);
     assert.equal(want.code, 1, want.stderr);
     assert.equal(got.code, want.code, got.stderr);
-    assert.match(got.stderr, /crun could not create the container: write to \/proc\/self\/oom_score_adj: Invalid argument/);
+    assert.match(got.stderr, /crun could not create the container: setrlimit `RLIMIT_NOFILE`: Operation not permitted/);
     assert.match(got.stderr, /E_AGENT_CONTAINER_REFUSED/);
     assert.doesNotMatch(got.stderr, /\n\s+at /, 'no stack trace');
     assert.equal(cella(['state', 'bad']).code, runc(['state', 'bad']).code, 'neither runtime knows the container');
@@ -43,7 +47,7 @@ describe('a failure in the guest fails the command, as runc fails it (real VM; r
         assert.equal(want.status, 1);
         assert.equal(got.status, want.status, readFileSync(out, 'utf8'));
         const text = readFileSync(out, 'utf8');
-        assert.match(text, /oom_score_adj: Invalid argument/);
+        assert.match(text, /setrlimit `RLIMIT_NOFILE`: Operation not permitted/);
         assert.doesNotMatch(text, /never printed/);
       } finally {
         closeSync(fd);

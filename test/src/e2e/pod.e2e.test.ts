@@ -306,10 +306,11 @@ describe('pod containers share their sandbox\'s VM (real CLI, real VM)', functio
 
     // A member the guest's crun refuses fails its create with crun's reason; nothing of it is left, the pod runs on.
     const before = { files: listTree(root), processes: processesMentioning(root) };
-    const bad = await podBundle(['true'], inPod, (s) => { (s.process as Record<string, unknown>).oomScoreAdj = 5000; });
+    // An RLIMIT_NOFILE above the guest kernel's fs.nr_open: only the kernel running the container can refuse it.
+    const bad = await podBundle(['true'], inPod, (s) => { (s.process as Record<string, unknown>).rlimits = [{ type: 'RLIMIT_NOFILE', soft: 2_000_000, hard: 2_000_000 }]; });
     const c = await create(root, ['--bundle', bad, 'ns-bad'], join(dir, 'bad.out'));
     assert.equal(c.code, 1, c.stderr);
-    assert.match(c.stderr, /crun could not create the container: write to \/proc\/self\/oom_score_adj: Invalid argument/);
+    assert.match(c.stderr, /crun could not create the container: setrlimit `RLIMIT_NOFILE`: Operation not permitted/);
     assert.match(c.stderr, /E_AGENT_CONTAINER_REFUSED/);
     assert.deepEqual(listTree(root), before.files, 'no file of the refused member is left');
     assert.deepEqual(processesMentioning(root), before.processes, 'no process of the refused member is left');
